@@ -1,0 +1,1 @@
+"""Catalog services: slugs, auth templates, registration, queries, connections. Pure where possible."""

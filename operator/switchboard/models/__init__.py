@@ -1,0 +1,1 @@
+"""Pydantic models: the resources, their status, auth templates, catalog records. No I/O."""

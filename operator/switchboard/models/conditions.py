@@ -1,0 +1,69 @@
+"""kstatus-compatible conditions and the pure helper that sets one without churning timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from switchboard.models.base import CamelModel
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(CamelModel):
+    """One observation about a resource, in the shape of `metav1.Condition`."""
+
+    type: str
+    """CamelCase name: Ready, Reconciling, Stalled, Registered, Mirrored, ..."""
+    status: ConditionStatus
+    """True, False or Unknown."""
+    reason: str
+    """CamelCase, one word, for `kubectl get`."""
+    message: str = ""
+    """Short and static; names the field at fault. Never a secret or a DNS result."""
+    last_transition_time: str = Field(default="")
+    """RFC 3339 time the status last changed (not the reason or message)."""
+    observed_generation: int | None = None
+    """The `metadata.generation` this condition was computed for."""
+
+
+def now_rfc3339(now: datetime) -> str:
+    """Kubernetes time format: seconds precision, `Z` suffix."""
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_condition(
+    conditions: list[Condition],
+    new: Condition,
+    *,
+    now: datetime,
+) -> list[Condition]:
+    """Return `conditions` with `new` in place of its type, keeping `lastTransitionTime` when the
+    status did not change (so a no-op reconcile writes the same bytes)."""
+    out: list[Condition] = []
+    replaced = False
+    for old in conditions:
+        if old.type != new.type:
+            out.append(old)
+            continue
+        replaced = True
+        keep = old.status == new.status and old.last_transition_time
+        stamped = new.model_copy(
+            update={"last_transition_time": old.last_transition_time if keep else now_rfc3339(now)}
+        )
+        out.append(stamped)
+    if not replaced:
+        out.append(new.model_copy(update={"last_transition_time": now_rfc3339(now)}))
+    return out
+
+
+def find(conditions: list[Condition], type_: str) -> Condition | None:
+    """The condition of that type, if any."""
+    return next((c for c in conditions if c.type == type_), None)
+
+
+def is_true(conditions: list[Condition], type_: str) -> bool:
+    found = find(conditions, type_)
+    return found is not None and found.status == "True"

@@ -1,0 +1,1 @@
+"""Plugins: the contract every integration kind implements, the registry, and the built-ins."""

@@ -1,0 +1,5 @@
+"""The built-in GraphQL plugin."""
+
+from switchboard.plugins.graphql.plugin import GraphqlPlugin, plugin
+
+__all__ = ["GraphqlPlugin", "plugin"]

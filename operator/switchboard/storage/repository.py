@@ -1,0 +1,252 @@
+"""The SQL catalog store: idempotent upserts, cascading removal, one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from switchboard.catalog.ports import FileState, IntegrationWrite, WriteBatch
+from switchboard.errors import StorageError
+from switchboard.models.records import IntegrationRecord, StoredTool, ToolDefinition
+from switchboard.storage.tables import (
+    ConnectionRow,
+    DefinitionRow,
+    IntegrationRow,
+    SourceFileRow,
+    ToolRow,
+)
+
+INSERT_CHUNK = 2_000
+"""Rows per INSERT statement: large enough to be fast, small enough for PostgreSQL's parameter cap."""
+
+
+def _record(row: IntegrationRow) -> IntegrationRecord:
+    return IntegrationRecord(
+        tenant=row.tenant,
+        slug=row.slug,
+        kind=row.plugin_id,
+        name=row.name or row.description or row.slug,
+        description=row.description or "",
+        config=row.config or {},
+        can_remove=row.can_remove,
+        can_refresh=row.can_refresh,
+        spec_hash=row.spec_hash,
+        config_revised_at=row.config_revised_at,
+        resource=row.resource,
+        manifest_hash=row.manifest_hash,
+    )
+
+
+class SqlCatalogStore:
+    """`CatalogStore` on SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            # Translated once, here; the message names the operation, never row contents.
+            raise StorageError(f"database error: {type(exc).__name__}") from exc
+
+    def get(self, tenant: str, slug: str) -> IntegrationRecord | None:
+        with self._session() as session:
+            row = session.scalars(
+                select(IntegrationRow).where(
+                    IntegrationRow.tenant == tenant, IntegrationRow.slug == slug
+                )
+            ).first()
+            return _record(row) if row else None
+
+    def list(self, tenant: str | None = None) -> list[IntegrationRecord]:
+        with self._session() as session:
+            query = select(IntegrationRow).order_by(IntegrationRow.tenant, IntegrationRow.slug)
+            if tenant is not None:
+                query = query.where(IntegrationRow.tenant == tenant)
+            return [_record(row) for row in session.scalars(query)]
+
+    def tool_names(self, tenant: str, slug: str) -> list[str]:
+        with self._session() as session:
+            return sorted(
+                session.scalars(
+                    select(ToolRow.name).where(
+                        ToolRow.tenant == tenant,
+                        ToolRow.integration == slug,
+                        ToolRow.connection == "",
+                    )
+                )
+            )
+
+    def tools(self, tenant: str | None = None, integration: str | None = None) -> list[StoredTool]:
+        with self._session() as session:
+            query = select(ToolRow).order_by(ToolRow.tenant, ToolRow.integration, ToolRow.name)
+            if tenant is not None:
+                query = query.where(ToolRow.tenant == tenant)
+            if integration is not None:
+                query = query.where(ToolRow.integration == integration)
+            return [
+                StoredTool(
+                    tenant=row.tenant,
+                    integration=row.integration,
+                    owner=row.owner,
+                    subject=row.subject,
+                    connection=row.connection,
+                    tool=ToolDefinition(
+                        name=row.name,
+                        description=row.description or "",
+                        input_schema=row.input_schema,
+                        output_schema=row.output_schema,
+                        annotations=row.annotations or {},
+                        binding=row.binding or {},
+                    ),
+                )
+                for row in session.scalars(query)
+            ]
+
+    def update_text(
+        self, tenant: str, slug: str, *, name: str | None, description: str | None
+    ) -> IntegrationRecord | None:
+        with self._session() as session:
+            row = session.scalars(
+                select(IntegrationRow).where(
+                    IntegrationRow.tenant == tenant, IntegrationRow.slug == slug
+                )
+            ).first()
+            if row is None:
+                return None
+            if name is not None:
+                row.name = name
+            if description is not None:
+                row.description = description
+            row.updated_at = datetime.now(UTC)
+            return _record(row)
+
+    def file_states(self, root: str) -> dict[str, FileState]:
+        with self._session() as session:
+            rows = session.scalars(select(SourceFileRow).where(SourceFileRow.root == root))
+            return {
+                row.path: FileState(root=row.root, path=row.path, digest=row.digest, state=row.state)
+                for row in rows
+            }
+
+    def apply(self, batch: WriteBatch) -> None:
+        if not batch:
+            return
+        now = datetime.now(UTC)
+        with self._session() as session:
+            for tenant, slug in batch.removals:
+                self._remove(session, tenant, slug)
+            for write in batch.integrations:
+                self._upsert(session, write, now)
+            for root, path in batch.file_removals:
+                session.execute(
+                    delete(SourceFileRow).where(SourceFileRow.root == root, SourceFileRow.path == path)
+                )
+            self._upsert_files(session, batch.files)
+
+    def _remove(self, session: Session, tenant: str, slug: str) -> None:
+        for table in (ToolRow, DefinitionRow, ConnectionRow):
+            session.execute(
+                delete(table).where(table.tenant == tenant, table.integration == slug)  # type: ignore[attr-defined]
+            )
+        session.execute(
+            delete(IntegrationRow).where(IntegrationRow.tenant == tenant, IntegrationRow.slug == slug)
+        )
+
+    def _upsert(self, session: Session, write: IntegrationWrite, now: datetime) -> None:
+        record = write.record
+        row = session.scalars(
+            select(IntegrationRow).where(
+                IntegrationRow.tenant == record.tenant, IntegrationRow.slug == record.slug
+            )
+        ).first()
+        values = {
+            "plugin_id": record.kind,
+            "name": record.name,
+            "description": record.description,
+            "config": record.config,
+            "can_remove": record.can_remove,
+            "can_refresh": record.can_refresh,
+            "spec_hash": record.spec_hash,
+            "resource": record.resource,
+            "manifest_hash": record.manifest_hash,
+            "updated_at": now,
+        }
+        if write.toolset is not None:
+            values["config_revised_at"] = int(now.timestamp() * 1000)
+        elif record.config_revised_at is not None:
+            values["config_revised_at"] = record.config_revised_at
+        if row is None:
+            session.execute(
+                insert(IntegrationRow).values(
+                    tenant=record.tenant, slug=record.slug, created_at=now, **values
+                )
+            )
+        else:
+            session.execute(
+                update(IntegrationRow).where(IntegrationRow.row_id == row.row_id).values(**values)
+            )
+        if write.toolset is not None:
+            self._replace_tools(session, record, write)
+
+    def _replace_tools(self, session: Session, record: IntegrationRecord, write: IntegrationWrite) -> None:
+        assert write.toolset is not None
+        scope = {"tenant": record.tenant, "owner": "", "subject": "", "connection": ""}
+        for table in (ToolRow, DefinitionRow):
+            session.execute(
+                delete(table).where(
+                    table.tenant == record.tenant,  # type: ignore[attr-defined]
+                    table.integration == record.slug,  # type: ignore[attr-defined]
+                    table.connection == "",  # type: ignore[attr-defined]
+                )
+            )
+        tool_rows = [
+            {
+                **scope,
+                "integration": record.slug,
+                "name": tool.name,
+                "plugin_id": record.kind,
+                "description": tool.description,
+                "input_schema": tool.input_schema,
+                "output_schema": tool.output_schema,
+                "annotations": tool.annotations,
+                "binding": tool.binding,
+            }
+            for tool in write.toolset.tools
+        ]
+        definition_rows = [
+            {**scope, "integration": record.slug, "name": name, "plugin_id": record.kind, "schema": schema}
+            for name, schema in write.toolset.definitions.items()
+        ]
+        for table, rows in ((ToolRow, tool_rows), (DefinitionRow, definition_rows)):
+            for start in range(0, len(rows), INSERT_CHUNK):
+                session.execute(insert(table), rows[start : start + INSERT_CHUNK])
+
+    def _upsert_files(self, session: Session, files: list[FileState]) -> None:
+        if not files:
+            return
+        roots = {f.root for f in files}
+        existing = {
+            (row.root, row.path): row
+            for row in session.scalars(select(SourceFileRow).where(SourceFileRow.root.in_(roots)))
+        }
+        fresh = []
+        for state in files:
+            row = existing.get((state.root, state.path))
+            if row is None:
+                fresh.append(
+                    {"root": state.root, "path": state.path, "digest": state.digest, "state": state.state}
+                )
+            else:
+                row.digest = state.digest
+                row.state = state.state
+        for start in range(0, len(fresh), INSERT_CHUNK):
+            session.execute(insert(SourceFileRow), fresh[start : start + INSERT_CHUNK])

@@ -1,0 +1,60 @@
+"""Fixtures for the cluster tier: a real kube-apiserver, local or named by the environment.
+
+``kube_cluster`` (session) starts a LocalCluster from tests/harness/kube.py (etcd and
+kube-apiserver built from tests/kube on first use) and applies ``crds/`` when it holds
+manifests. When ``SWITCHBOARD_TEST_KUBECONFIG`` names a kubeconfig, that cluster is used
+instead (the CRDs are applied to it too). It fails, never skips, when no cluster comes up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+if str(TESTS_DIR) not in sys.path:  # pyproject's pythonpath normally does this
+    sys.path.insert(0, str(TESTS_DIR))
+
+from harness.kube import KubeCluster, KubeHarnessError, LocalCluster, has_manifests  # noqa: E402
+
+CRDS_DIR = TESTS_DIR.parent / "crds"
+KUBECONFIG_ENV = "SWITCHBOARD_TEST_KUBECONFIG"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cluster: needs a real kube-apiserver (built from Go modules, or "
+        "SWITCHBOARD_TEST_KUBECONFIG)",
+    )
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeCluster]:
+    """A reachable cluster whose kubeconfig grants cluster-admin, with the CRDs applied."""
+    crds = CRDS_DIR if has_manifests(CRDS_DIR) else None
+    external = os.environ.get(KUBECONFIG_ENV)
+    if external:
+        cluster = KubeCluster(external)
+        try:
+            cluster.kubectl("get", "--raw=/readyz")
+            if crds is not None:
+                cluster.apply_crds(crds)
+        except KubeHarnessError as error:
+            pytest.fail(f"{KUBECONFIG_ENV}={external} is not usable:\n{error}", pytrace=False)
+        yield cluster
+        return
+
+    kubeconfig = tmp_path_factory.mktemp("kube") / "kubeconfig"
+    try:
+        local = LocalCluster(kubeconfig, crds_dir=crds).start()
+    except KubeHarnessError as error:
+        pytest.fail(f"the local kube-apiserver did not start:\n{error}", pytrace=False)
+    try:
+        yield local
+    finally:
+        local.stop()
