@@ -67,7 +67,11 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
                 out[key] = walk(value)
             else:
                 out[key] = value
-        if out.get("type") == "object" and "properties" not in out and "additionalProperties" not in out:
+        if (
+            out.get("type") == "object"
+            and "properties" not in out
+            and "additionalProperties" not in out
+        ):
             out["x-kubernetes-preserve-unknown-fields"] = True
         if out.get("additionalProperties") is True or out.get("additionalProperties") == {}:
             out.pop("additionalProperties")
@@ -94,16 +98,35 @@ def _source_rule() -> dict[str, str]:
 def integration_schema() -> dict[str, Any]:
     spec = _schema(IntegrationSpec)
     spec["properties"]["slug"]["x-kubernetes-validations"] = [
-        {"rule": "self != 'switchboard'", "message": "'switchboard' is reserved for the built-in integration"},
+        {
+            "rule": "self != 'switchboard'",
+            "message": "'switchboard' is reserved for the built-in integration",
+        },
     ]
     spec["properties"]["slug"]["pattern"] = SLUG_PATTERN
-    spec["properties"]["openapi"]["properties"]["source"]["x-kubernetes-validations"] = [_source_rule()]
-    spec["properties"]["graphql"]["properties"]["introspection"]["x-kubernetes-validations"] = [_source_rule()]
+    spec["properties"]["openapi"]["properties"]["source"]["x-kubernetes-validations"] = [
+        _source_rule()
+    ]
+    spec["properties"]["graphql"]["properties"]["introspection"]["x-kubernetes-validations"] = [
+        _source_rule()
+    ]
     spec["x-kubernetes-validations"] = [
-        {"rule": "self.kind != 'openapi' || has(self.openapi)", "message": "spec.openapi is required when kind is openapi"},
-        {"rule": "self.kind != 'graphql' || has(self.graphql)", "message": "spec.graphql is required when kind is graphql"},
-        {"rule": "self.kind != 'mcp' || has(self.mcp)", "message": "spec.mcp is required when kind is mcp"},
-        {"rule": "self.kind != 'auto' || has(self.auto)", "message": "spec.auto is required when kind is auto"},
+        {
+            "rule": "self.kind != 'openapi' || has(self.openapi)",
+            "message": "spec.openapi is required when kind is openapi",
+        },
+        {
+            "rule": "self.kind != 'graphql' || has(self.graphql)",
+            "message": "spec.graphql is required when kind is graphql",
+        },
+        {
+            "rule": "self.kind != 'mcp' || has(self.mcp)",
+            "message": "spec.mcp is required when kind is mcp",
+        },
+        {
+            "rule": "self.kind != 'auto' || has(self.auto)",
+            "message": "spec.auto is required when kind is auto",
+        },
     ]
     status = _schema(IntegrationStatus)
     return {"type": "object", "properties": {"spec": spec, "status": status}, "required": ["spec"]}
@@ -112,16 +135,22 @@ def integration_schema() -> dict[str, Any]:
 def connection_schema() -> dict[str, Any]:
     spec = _schema(ConnectionSpec)
     spec["properties"]["owner"]["x-kubernetes-validations"] = [
-        {"rule": "self.kind != 'user' || (has(self.subject) && self.subject != '')",
-         "message": "owner.subject is required when owner.kind is user"},
-        {"rule": "self.kind != 'org' || !has(self.subject) || self.subject == ''",
-         "message": "owner.subject must be empty when owner.kind is org"},
+        {
+            "rule": "self.kind != 'user' || (has(self.subject) && self.subject != '')",
+            "message": "owner.subject is required when owner.kind is user",
+        },
+        {
+            "rule": "self.kind != 'org' || !has(self.subject) || self.subject == ''",
+            "message": "owner.subject must be empty when owner.kind is org",
+        },
     ]
     status = _schema(ConnectionStatus)
     return {"type": "object", "properties": {"spec": spec, "status": status}, "required": ["spec"]}
 
 
-def _crd(kind: str, plural: str, schema: dict[str, Any], columns: list[dict[str, Any]]) -> dict[str, Any]:
+def _crd(
+    kind: str, plural: str, schema: dict[str, Any], columns: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -152,7 +181,11 @@ def _crd(kind: str, plural: str, schema: dict[str, Any], columns: list[dict[str,
 
 def render_crds() -> dict[str, dict[str, Any]]:
     """File name → CRD document."""
-    ready = {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}
+    ready = {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+    }
     age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
     return {
         "integrations.yaml": _crd(

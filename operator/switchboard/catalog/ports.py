@@ -49,7 +49,9 @@ class CatalogStore(Protocol):
 
     def tool_names(self, tenant: str, slug: str) -> list[str]: ...
 
-    def tools(self, tenant: str | None = None, integration: str | None = None) -> list[StoredTool]: ...
+    def tools(
+        self, tenant: str | None = None, integration: str | None = None
+    ) -> list[StoredTool]: ...
 
     def apply(self, batch: WriteBatch) -> None:
         """All of it in one transaction, or none of it."""

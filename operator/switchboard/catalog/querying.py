@@ -122,7 +122,9 @@ class Catalog:
         for stored in self.store.tools(tenant, integration):
             tool = stored.tool
             if stored.connection:
-                address = f"tools.{stored.integration}.{stored.owner}.{stored.connection}.{tool.name}"
+                address = (
+                    f"tools.{stored.integration}.{stored.owner}.{stored.connection}.{tool.name}"
+                )
             else:
                 address = f"{stored.integration}.{tool.name}"
             views.append(

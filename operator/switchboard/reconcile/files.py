@@ -169,12 +169,22 @@ class FileReconciler:
                 documents = self.manifests.load(file)
             except SwitchboardError as exc:
                 report.resources.append(
-                    ResourceReport(kind="File", namespace="", name=path, file=path, action="error",
-                                   ready=False, reason=exc.reason, message=str(exc))
+                    ResourceReport(
+                        kind="File",
+                        namespace="",
+                        name=path,
+                        file=path,
+                        action="error",
+                        ready=False,
+                        reason=exc.reason,
+                        message=str(exc),
+                    )
                 )
                 # The file's resources are kept as they were: nothing stored is lost.
                 if state is not None:
-                    unchanged_resources.extend({**r, "file": path} for r in state.state.get("resources", []))
+                    unchanged_resources.extend(
+                        {**r, "file": path} for r in state.state.get("resources", [])
+                    )
                 continue
             changed_files.append(file)
             for document in documents:
@@ -196,8 +206,16 @@ class FileReconciler:
                 )
         outcomes = await self._reconcile_all(declared, unchanged_resources)
         return self._finish(
-            report, declared, outcomes, unchanged_resources, changed_files, states, scanned,
-            scopes, dry_run=dry_run, prune=prune,
+            report,
+            declared,
+            outcomes,
+            unchanged_resources,
+            changed_files,
+            states,
+            scanned,
+            scopes,
+            dry_run=dry_run,
+            prune=prune,
         )
 
     async def _reconcile_all(
@@ -236,7 +254,9 @@ class FileReconciler:
                     and d.resource.tenant == item.resource.tenant
                     and d.resource.metadata.name == owner
                     for d in declared
-                ) or any(u["name"] == owner and u["namespace"] == item.resource.tenant for u in unchanged)
+                ) or any(
+                    u["name"] == owner and u["namespace"] == item.resource.tenant for u in unchanged
+                )
                 if not owner_declared:
                     claims[(item.resource.tenant, slug)] = item.resource.metadata.name
             claims.setdefault((item.resource.tenant, slug), item.resource.metadata.name)
@@ -312,15 +332,28 @@ class FileReconciler:
             if outcome is None:
                 error = item.invalid or InvalidSpecError("invalid manifest", field="document")
                 status = _failure_status(item, error, self.now)
-                entry = ResourceReport(kind=kind, namespace=namespace, name=name, file=item.file.path,
-                                       action="error", ready=False, reason=error.reason, message=str(error))
+                entry = ResourceReport(
+                    kind=kind,
+                    namespace=namespace,
+                    name=name,
+                    file=item.file.path,
+                    action="error",
+                    ready=False,
+                    reason=error.reason,
+                    message=str(error),
+                )
                 slug = None
                 temporary = False
             else:
                 status = outcome.status.dump()
                 entry = ResourceReport(
-                    kind=kind, namespace=namespace, name=name, file=item.file.path,
-                    action=outcome.action, ready=outcome.ready, slug=outcome.slug,
+                    kind=kind,
+                    namespace=namespace,
+                    name=name,
+                    file=item.file.path,
+                    action=outcome.action,
+                    ready=outcome.ready,
+                    slug=outcome.slug,
                     reason=outcome.error.reason if outcome.error else "",
                     message=str(outcome.error) if outcome.error else "",
                 )
@@ -336,17 +369,30 @@ class FileReconciler:
             if slug and previous_slug and previous_slug != slug:
                 batch.removals.append((namespace, previous_slug))  # the slug was renamed
             file_resources[item.file.path].append(
-                {"namespace": namespace, "name": name, "slug": kept_slug, "ready": entry.ready,
-                 "reason": entry.reason, "temporary": temporary}
+                {
+                    "namespace": namespace,
+                    "name": name,
+                    "slug": kept_slug,
+                    "ready": entry.ready,
+                    "reason": entry.reason,
+                    "temporary": temporary,
+                }
             )
             for dep in item.dependencies:
                 file_deps[item.file.path][dep] = self.manifests.digest(dep)
         for resource in unchanged:
             now_declared[(resource["namespace"], resource["name"])] = resource.get("slug")
             report.resources.append(
-                ResourceReport(kind="Integration", namespace=resource["namespace"], name=resource["name"],
-                               file=resource["file"], action="unchanged", ready=bool(resource.get("ready")),
-                               slug=resource.get("slug"), reason=resource.get("reason", ""))
+                ResourceReport(
+                    kind="Integration",
+                    namespace=resource["namespace"],
+                    name=resource["name"],
+                    file=resource["file"],
+                    action="unchanged",
+                    ready=bool(resource.get("ready")),
+                    slug=resource.get("slug"),
+                    reason=resource.get("reason", ""),
+                )
             )
         if prune:
             self._prune(report, batch, states, scanned, scopes, now_declared)
@@ -364,8 +410,15 @@ class FileReconciler:
             new_bodies[file.path] = body
             written = ManifestFile(path=file.path, body=body)
             batch.files.append(
-                FileState(root=self.root_key, path=file.path, digest=written.digest,
-                          state={"resources": file_resources[file.path], "dependencies": file_deps[file.path]})
+                FileState(
+                    root=self.root_key,
+                    path=file.path,
+                    digest=written.digest,
+                    state={
+                        "resources": file_resources[file.path],
+                        "dependencies": file_deps[file.path],
+                    },
+                )
             )
         if dry_run:
             return report
@@ -415,8 +468,15 @@ class FileReconciler:
                     continue
                 batch.removals.append((key[0], slug))
                 report.resources.append(
-                    ResourceReport(kind="Integration", namespace=key[0], name=key[1], file=path,
-                                   action="prune", ready=True, slug=slug)
+                    ResourceReport(
+                        kind="Integration",
+                        namespace=key[0],
+                        name=key[1],
+                        file=path,
+                        action="prune",
+                        ready=True,
+                        slug=slug,
+                    )
                 )
 
 
@@ -427,7 +487,11 @@ def _failure_status(item: _Declared, error: SwitchboardError, now: datetime) -> 
 
     previous_raw = item.data.get("status")
     try:
-        previous = IntegrationStatus.model_validate(previous_raw) if isinstance(previous_raw, dict) else IntegrationStatus()
+        previous = (
+            IntegrationStatus.model_validate(previous_raw)
+            if isinstance(previous_raw, dict)
+            else IntegrationStatus()
+        )
     except ValidationError:
         previous = IntegrationStatus()
     conditions = set_condition(

@@ -62,7 +62,13 @@ def tools_digest(toolset: ToolSet) -> str:
     for tool in sorted(toolset.tools, key=lambda t: t.name):
         digest.update(
             orjson.dumps(
-                [tool.name, tool.description, tool.input_schema, tool.output_schema, tool.annotations],
+                [
+                    tool.name,
+                    tool.description,
+                    tool.input_schema,
+                    tool.output_schema,
+                    tool.annotations,
+                ],
                 option=orjson.OPT_SORT_KEYS,
             )
         )
@@ -115,20 +121,44 @@ def compute_success(
     conditions, events = _conditions(
         previous.conditions,
         [
-            Condition(type="Ready", status="True", reason="Registered", message=message,
-                      observed_generation=generation),
-            Condition(type="Registered", status="True", reason="Registered",
-                      message="registered through the plugin", observed_generation=generation),
-            Condition(type="Mirrored", status="True", reason="Mirrored",
-                      message="written to the catalog database", observed_generation=generation),
-            Condition(type="Stalled", status="False", reason="Registered", message="",
-                      observed_generation=generation),
+            Condition(
+                type="Ready",
+                status="True",
+                reason="Registered",
+                message=message,
+                observed_generation=generation,
+            ),
+            Condition(
+                type="Registered",
+                status="True",
+                reason="Registered",
+                message="registered through the plugin",
+                observed_generation=generation,
+            ),
+            Condition(
+                type="Mirrored",
+                status="True",
+                reason="Mirrored",
+                message="written to the catalog database",
+                observed_generation=generation,
+            ),
+            Condition(
+                type="Stalled",
+                status="False",
+                reason="Registered",
+                message="",
+                observed_generation=generation,
+            ),
         ],
         now,
     )
     if spec_changed and stored is not None and (added or removed):
         events.append(
-            ("Normal", "SpecChanged", f"{len(added or [])} tools added, {len(removed or [])} removed")
+            (
+                "Normal",
+                "SpecChanged",
+                f"{len(added or [])} tools added, {len(removed or [])} removed",
+            )
         )
     stamp = now_rfc3339(now)
     status = IntegrationStatus(
@@ -175,11 +205,20 @@ def compute_failure(
     conditions, events = _conditions(
         previous.conditions,
         [
-            Condition(type="Ready", status="False", reason=error.reason, message=str(error),
-                      observed_generation=generation),
-            Condition(type="Stalled", status="True" if permanent else "False",
-                      reason=error.reason, message=str(error) if permanent else "",
-                      observed_generation=generation),
+            Condition(
+                type="Ready",
+                status="False",
+                reason=error.reason,
+                message=str(error),
+                observed_generation=generation,
+            ),
+            Condition(
+                type="Stalled",
+                status="True" if permanent else "False",
+                reason=error.reason,
+                message=str(error) if permanent else "",
+                observed_generation=generation,
+            ),
         ],
         now,
     )
@@ -210,11 +249,15 @@ def refresh_due(resource: Integration, stored: IntegrationRecord, now: datetime)
         return False
     if not status.last_success_time:
         return True
-    last = datetime.strptime(status.last_success_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
+    last = datetime.strptime(status.last_success_time, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=now.tzinfo
+    )
     return now - last >= parse_duration(refresh.interval)
 
 
-def is_unchanged(resource: Integration, stored: IntegrationRecord | None, manifest_hash: str) -> bool:
+def is_unchanged(
+    resource: Integration, stored: IntegrationRecord | None, manifest_hash: str
+) -> bool:
     """Nothing to do: same manifest content, status current and Ready."""
     status = resource.status
     return (

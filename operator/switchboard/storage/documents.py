@@ -64,7 +64,8 @@ class SourceReader:
         assert source.config_map_ref is not None
         if self.config_maps is None:
             raise InvalidSpecError(
-                "configMapRef sources are only available in cluster mode", field=f"{field}.configMapRef"
+                "configMapRef sources are only available in cluster mode",
+                field=f"{field}.configMapRef",
             )
         body = await self.config_maps(source.config_map_ref, self.namespace or "default")
         self._cap(len(body), field=f"{field}.configMapRef")

@@ -168,7 +168,9 @@ def with_status(chunk: bytes, status: dict[str, Any]) -> bytes:
         end = loaded.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else len(lines)
         if position + 1 >= len(keys):
             # Keep trailing column-0 comments and blank lines that follow the block.
-            while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+            while end > start + 1 and (
+                not lines[end - 1].strip() or lines[end - 1].startswith("#")
+            ):
                 end -= 1
         new_lines = [*lines[:start], rendered, *lines[end:]]
     else:

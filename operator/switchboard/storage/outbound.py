@@ -50,7 +50,10 @@ def _special(address: Address) -> bool:
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
-        or (isinstance(address, ipaddress.IPv6Address) and address in ipaddress.ip_network("fc00::/7"))
+        or (
+            isinstance(address, ipaddress.IPv6Address)
+            and address in ipaddress.ip_network("fc00::/7")
+        )
     )
 
 
@@ -83,7 +86,9 @@ class OutboundPolicy:
             raise URLNotAllowedError(f"URL is longer than {MAX_URL_LENGTH} characters")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise URLNotAllowedError(f"only http and https URLs are fetched, not {parts.scheme or 'none'!r}")
+            raise URLNotAllowedError(
+                f"only http and https URLs are fetched, not {parts.scheme or 'none'!r}"
+            )
         if parts.username or parts.password:
             raise URLNotAllowedError("URLs with embedded credentials are refused")
         host = (parts.hostname or "").lower().rstrip(".")
@@ -125,7 +130,9 @@ class OutboundPolicy:
 class OutboundClient:
     """`HttpClient` for plugins: every request, and every redirect hop, goes through the policy."""
 
-    def __init__(self, policy: OutboundPolicy, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, policy: OutboundPolicy, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.policy = policy
         self._client = httpx.AsyncClient(
             follow_redirects=False,
@@ -151,9 +158,13 @@ class OutboundClient:
         deadline = timeout if timeout is not None else self.policy.deadline
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(method, url, headers, content, max_bytes or self.policy.max_bytes)
+                return await self._follow(
+                    method, url, headers, content, max_bytes or self.policy.max_bytes
+                )
         except TimeoutError:
-            raise FetchError(f"no complete answer from {_origin(url)} within {deadline:g} s") from None
+            raise FetchError(
+                f"no complete answer from {_origin(url)} within {deadline:g} s"
+            ) from None
 
     async def _follow(
         self,

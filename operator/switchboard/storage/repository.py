@@ -133,7 +133,9 @@ class SqlCatalogStore:
         with self._session() as session:
             rows = session.scalars(select(SourceFileRow).where(SourceFileRow.root == root))
             return {
-                row.path: FileState(root=row.root, path=row.path, digest=row.digest, state=row.state)
+                row.path: FileState(
+                    root=row.root, path=row.path, digest=row.digest, state=row.state
+                )
                 for row in rows
             }
 
@@ -148,7 +150,9 @@ class SqlCatalogStore:
                 self._upsert(session, write, now)
             for root, path in batch.file_removals:
                 session.execute(
-                    delete(SourceFileRow).where(SourceFileRow.root == root, SourceFileRow.path == path)
+                    delete(SourceFileRow).where(
+                        SourceFileRow.root == root, SourceFileRow.path == path
+                    )
                 )
             self._upsert_files(session, batch.files)
 
@@ -158,7 +162,9 @@ class SqlCatalogStore:
                 delete(table).where(table.tenant == tenant, table.integration == slug)  # type: ignore[attr-defined]
             )
         session.execute(
-            delete(IntegrationRow).where(IntegrationRow.tenant == tenant, IntegrationRow.slug == slug)
+            delete(IntegrationRow).where(
+                IntegrationRow.tenant == tenant, IntegrationRow.slug == slug
+            )
         )
 
     def _upsert(self, session: Session, write: IntegrationWrite, now: datetime) -> None:
@@ -197,7 +203,9 @@ class SqlCatalogStore:
         if write.toolset is not None:
             self._replace_tools(session, record, write)
 
-    def _replace_tools(self, session: Session, record: IntegrationRecord, write: IntegrationWrite) -> None:
+    def _replace_tools(
+        self, session: Session, record: IntegrationRecord, write: IntegrationWrite
+    ) -> None:
         assert write.toolset is not None
         scope = {"tenant": record.tenant, "owner": "", "subject": "", "connection": ""}
         for table in (ToolRow, DefinitionRow):
@@ -223,7 +231,13 @@ class SqlCatalogStore:
             for tool in write.toolset.tools
         ]
         definition_rows = [
-            {**scope, "integration": record.slug, "name": name, "plugin_id": record.kind, "schema": schema}
+            {
+                **scope,
+                "integration": record.slug,
+                "name": name,
+                "plugin_id": record.kind,
+                "schema": schema,
+            }
             for name, schema in write.toolset.definitions.items()
         ]
         for table, rows in ((ToolRow, tool_rows), (DefinitionRow, definition_rows)):
@@ -243,7 +257,12 @@ class SqlCatalogStore:
             row = existing.get((state.root, state.path))
             if row is None:
                 fresh.append(
-                    {"root": state.root, "path": state.path, "digest": state.digest, "state": state.state}
+                    {
+                        "root": state.root,
+                        "path": state.path,
+                        "digest": state.digest,
+                        "state": state.state,
+                    }
                 )
             else:
                 row.digest = state.digest

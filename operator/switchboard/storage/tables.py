@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 KEY = 255
@@ -44,7 +54,9 @@ class ConnectionRow(Base):
 
     __tablename__ = "connection"
     __table_args__ = (
-        UniqueConstraint("tenant", "owner", "subject", "integration", "name", name="connection_uidx"),
+        UniqueConstraint(
+            "tenant", "owner", "subject", "integration", "name", name="connection_uidx"
+        ),
     )
 
     row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -98,7 +110,12 @@ class DefinitionRow(Base):
     __tablename__ = "definition"
     __table_args__ = (
         UniqueConstraint(
-            "tenant", "owner", "subject", "integration", "connection", "name",
+            "tenant",
+            "owner",
+            "subject",
+            "integration",
+            "connection",
+            "name",
             name="definition_uidx",
         ),
     )

@@ -80,7 +80,9 @@ def server_urls(servers: Any, spec_url: str | None) -> list[str]:
     return out
 
 
-def _parameters(document: dict[str, Any], path_item: dict[str, Any], op: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def _parameters(
+    document: dict[str, Any], path_item: dict[str, Any], op: dict[str, Any], where: str
+) -> list[dict[str, Any]]:
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for raw in [*(path_item.get("parameters") or []), *(op.get("parameters") or [])]:
         param = deref(document, raw, field=where)
@@ -145,10 +147,16 @@ def _output_schema(document: dict[str, Any], responses: Any, where: str) -> dict
     if not isinstance(responses, dict):
         return None
     codes = sorted(str(c) for c in responses)
-    chosen = next((c for c in codes if c.startswith("2")), "default" if "default" in codes else None)
+    chosen = next(
+        (c for c in codes if c.startswith("2")), "default" if "default" in codes else None
+    )
     if chosen is None:
         return None
-    response = deref(document, responses.get(chosen) or responses.get(int(chosen) if chosen.isdigit() else chosen), field=where)
+    response = deref(
+        document,
+        responses.get(chosen) or responses.get(int(chosen) if chosen.isdigit() else chosen),
+        field=where,
+    )
     if not isinstance(response, dict):
         return None
     schema, _ = _media_schema(document, response.get("content"))
@@ -179,7 +187,9 @@ def compile_document(
             if not isinstance(op, dict):
                 continue
             op_id = op.get("operationId")
-            operation_id = op_id if isinstance(op_id, str) and op_id else fallback_operation_id(method, path)
+            operation_id = (
+                op_id if isinstance(op_id, str) and op_id else fallback_operation_id(method, path)
+            )
             tags = tuple(t for t in (op.get("tags") or []) if isinstance(t, str))
             override = op.get("x-switchboard-toolPath") or op.get("x-executor-toolPath")
             keys.append(
@@ -207,7 +217,9 @@ def compile_document(
                 "requiresApproval": True,
                 "approvalDescription": f"{method.upper()} {path}",
             }
-        servers = server_urls(op.get("servers") or path_item.get("servers"), spec_url) or top_servers
+        servers = (
+            server_urls(op.get("servers") or path_item.get("servers"), spec_url) or top_servers
+        )
         tools.append(
             ToolDefinition(
                 name=name,

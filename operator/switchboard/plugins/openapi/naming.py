@@ -101,9 +101,13 @@ class OperationKey:
 def name_tools(operations: list[OperationKey]) -> list[str]:
     """A unique tool name for each operation, in the same order."""
     groups = [_group(list(op.tags), op.path) for op in operations]
-    leaves = [_leaf(g, op.operation_id, op.method, op.path) for g, op in zip(groups, operations, strict=True)]
+    leaves = [
+        _leaf(g, op.operation_id, op.method, op.path)
+        for g, op in zip(groups, operations, strict=True)
+    ]
     names = [
-        op.tool_path or f"{g}.{leaf}" for g, leaf, op in zip(groups, leaves, operations, strict=True)
+        op.tool_path or f"{g}.{leaf}"
+        for g, leaf, op in zip(groups, leaves, operations, strict=True)
     ]
 
     def colliding() -> list[list[int]]:
@@ -135,7 +139,9 @@ def name_tools(operations: list[OperationKey]) -> list[str]:
             op = operations[i]
             prefix, leaf = with_version(i)
             base = op.tool_path or f"{prefix}.{leaf}"
-            names[i] = f"{base}{op.method.capitalize()}{_hash8(op.method, op.path, op.operation_id)}"
+            names[i] = (
+                f"{base}{op.method.capitalize()}{_hash8(op.method, op.path, op.operation_id)}"
+            )
     # Truly identical operations (same method, path and id twice): ordinal suffixes.
     for clash in colliding():
         for ordinal, i in enumerate(clash[1:], start=2):
