@@ -14,7 +14,7 @@ from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry, load_plugins
 from switchboard.storage.database import open_database
 from switchboard.storage.documents import ConfigMapReader, SourceReader
-from switchboard.storage.outbound import OutboundClient, OutboundPolicy
+from switchboard.storage.outbound import OutboundClient, OutboundPolicy, client_factory
 from switchboard.storage.repository import SqlCatalogStore
 
 
@@ -25,6 +25,7 @@ class AppContext:
     store: SqlCatalogStore
     registry: PluginRegistry
     http: OutboundClient
+    policy: OutboundPolicy
 
     @classmethod
     def create(cls, settings: Settings) -> AppContext:
@@ -41,6 +42,7 @@ class AppContext:
             store=SqlCatalogStore(engine),
             registry=load_plugins(),
             http=OutboundClient(policy),
+            policy=policy,
         )
 
     @property
@@ -64,6 +66,7 @@ class AppContext:
         return PluginContext(
             documents=reader,
             http=self.http,
+            client_factory=client_factory(self.policy),
             max_spec_bytes=self.settings.max_spec_bytes,
             allow_stdio=self.settings.mcp_allow_stdio,
             detect_deadline=self.settings.detect_deadline,

@@ -54,11 +54,23 @@ class ToolSet(Record):
     """True when discovery failed: the caller keeps the last good tools."""
 
 
+class PluginCondition(Record):
+    """A condition a plugin reports about the source (Reachable, AuthRequired, ToolsDiscovered...)."""
+
+    type: str
+    status: str
+    """True, False or Unknown."""
+    reason: str
+    message: str = ""
+
+
 class Registration(Record):
-    """What a plugin's `register` returns."""
+    """What a plugin's `register` returns. `toolset.incomplete` means discovery failed: the stored
+    tools are kept and marked stale instead of being replaced."""
 
     record: IntegrationRecord
     toolset: ToolSet = Field(default_factory=ToolSet)
+    conditions: list[PluginCondition] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict)
     """Facts for `status.details` (version, title, operation count...)."""
     display_url: str | None = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
+
 from switchboard.models.auth import AuthMethodDescriptor
 from switchboard.models.detection import DetectionResult
 from switchboard.models.records import (
@@ -94,12 +96,25 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class ClientFactory(Protocol):
+    """Makes an `httpx.AsyncClient` whose every request (and redirect hop) passes the outbound
+    policy; for SDKs that want a client of their own (the MCP SDK)."""
+
+    def __call__(
+        self,
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.AsyncClient: ...
+
+
 @dataclass
 class PluginContext:
     """Everything a plugin may use. Built once per run by the top of the program."""
 
     documents: DocumentReader
     http: HttpClient
+    client_factory: ClientFactory | None = None
     max_spec_bytes: int = 64 * 1024 * 1024
     allow_stdio: bool = False
     detect_deadline: float = 10.0

@@ -106,8 +106,12 @@ def compute_success(
     record.manifest_hash = manifest_hash
     previous = resource.status or IntegrationStatus()
     generation = resource.metadata.generation
-    spec_changed = stored is None or stored.spec_hash != record.spec_hash
     toolset = registration.toolset
+    incomplete = toolset.incomplete
+    if incomplete and stored is not None:
+        # Discovery failed: keep what is stored (tools and hash), never wipe a working catalog.
+        record.spec_hash = stored.spec_hash
+    spec_changed = not incomplete and (stored is None or stored.spec_hash != record.spec_hash)
     names = sorted(t.name for t in toolset.tools)
     added = removed = None
     if stored is not None and spec_changed and previous_tool_names is not None:
@@ -118,9 +122,30 @@ def compute_success(
     if not spec_changed and stored is not None:
         record.config_revised_at = stored.config_revised_at
     message = f"{len(names)} tools from {registration.details.get('title') or record.name}"
+    stale = incomplete and stored is not None
+    if stale:
+        message = "discovery failed; the last good tools are kept"
+    plugin_conditions = [
+        Condition(
+            type=c.type,
+            status=c.status,
+            reason=c.reason,
+            message=c.message,  # type: ignore[arg-type]
+            observed_generation=generation,
+        )
+        for c in registration.conditions
+    ]
     conditions, events = _conditions(
         previous.conditions,
         [
+            *plugin_conditions,
+            Condition(
+                type="Stale",
+                status="True" if stale else "False",
+                reason="DiscoveryFailed" if stale else "Fresh",
+                message=message if stale else "",
+                observed_generation=generation,
+            ),
             Condition(
                 type="Ready",
                 status="True",
@@ -171,8 +196,12 @@ def compute_success(
         auth_methods=auth_methods,
         display_url=registration.display_url,
         spec_hash=record.spec_hash,
-        tools=ToolsSummary(
-            count=len(names), digest=tools_digest(toolset), sample_names=names[:SAMPLE_NAMES]
+        tools=(
+            previous.tools
+            if stale
+            else ToolsSummary(
+                count=len(names), digest=tools_digest(toolset), sample_names=names[:SAMPLE_NAMES]
+            )
         ),
         added_tools=added,
         removed_tools=removed,
@@ -316,7 +345,9 @@ async def reconcile_integration(
     except SwitchboardError as exc:
         return compute_failure(resource, exc, slug=slug, now=now)
     previous_names = None
-    if stored is not None and stored.spec_hash != registration.record.spec_hash:
+    if stored is not None and (
+        stored.spec_hash != registration.record.spec_hash or registration.toolset.incomplete
+    ):
         previous_names = store.tool_names(resource.tenant, slug)
     plugin = registry.get(registration.record.kind)
     auth_methods = plugin.describe_auth_methods(registration.record.config)

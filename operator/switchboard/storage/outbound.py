@@ -222,3 +222,43 @@ async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> by
     except httpx.TransportError as exc:
         raise FetchError(f"connection to {_origin(url)} broke: {type(exc).__name__}") from exc
     return b"".join(chunks)
+
+
+class PolicyTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that checks every request against the policy before sending it; with
+    `follow_redirects=True` each hop comes through here again, so redirects are re-checked."""
+
+    def __init__(
+        self, policy: OutboundPolicy, inner: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.policy = policy
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host, port = self.policy.check_url(str(request.url))
+        await self.policy.check_host(host, port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def client_factory(policy: OutboundPolicy):  # type: ignore[no-untyped-def]
+    """A `ClientFactory` for SDKs: clients whose transport enforces `policy`."""
+
+    def make(
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=PolicyTransport(policy),
+            headers=headers,
+            timeout=timeout or httpx.Timeout(policy.deadline, connect=policy.connect_timeout),
+            auth=auth,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            trust_env=False,
+        )
+
+    return make
