@@ -80,7 +80,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
             out.pop("additionalProperties")
         return out
 
-    return walk({k: v for k, v in schema.items() if k != "$defs"})
+    result: dict[str, Any] = walk({k: v for k, v in schema.items() if k != "$defs"})
+    return result
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:

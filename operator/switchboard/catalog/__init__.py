@@ -1,1 +1,1 @@
-"""Catalog services: slugs, auth templates, registration, queries, connections. Pure where possible."""
+"""Catalog services: slugs, registration, queries, connections, detection. Pure where possible."""

@@ -71,9 +71,9 @@ class Catalog:
         self.store = store
         self.registry = registry
 
-    def list(self, tenant: str | None = None) -> list[IntegrationView]:
+    def list_integrations(self, tenant: str | None = None) -> list[IntegrationView]:
         statics = [project_static(s) for s in static_integrations(self.registry)]
-        return statics + [project(r, self.registry) for r in self.store.list(tenant)]
+        return statics + [project(r, self.registry) for r in self.store.list_integrations(tenant)]
 
     def get(self, tenant: str, slug: str) -> IntegrationView:
         for entry in static_integrations(self.registry):
@@ -106,7 +106,7 @@ class Catalog:
         self.store.apply(WriteBatch(removals=[(tenant, slug)]))
 
     def tools(self, tenant: str | None = None, integration: str | None = None) -> list[ToolView]:
-        views = []
+        views: list[ToolView] = []
         for entry in static_integrations(self.registry):
             if integration in (None, entry.slug):
                 views.extend(

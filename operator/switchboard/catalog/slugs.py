@@ -1,4 +1,4 @@
-"""Slug rules for integrations and identifiers for connections (reference §5, with its gaps fixed)."""
+"""Slug rules for integrations and identifiers for connections (reference §5, gaps fixed)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def catalog_list(
     _check_output(output)
     context = _open(_settings(db=db))
     try:
-        views = context.catalog.list(namespace)
+        views = context.catalog.list_integrations(namespace)
     finally:
         close(context)
     if output == "json":

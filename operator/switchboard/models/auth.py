@@ -1,4 +1,4 @@
-"""Auth templates (how a credential is applied) and their public projection, auth method descriptors."""
+"""Auth templates (how a credential is applied) and their public projection (descriptors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import Field
 
 from switchboard.models.base import CamelModel
 
-TOKEN_VARIABLE = "token"
+TOKEN_VARIABLE = "token"  # noqa: S105 - a variable name, not a credential
 """The variable a placement renders when it names none (a single-secret connection)."""
 
 Carrier = Literal["header", "query", "cookie", "env"]

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from switchboard.models.base import CamelModel
 from switchboard.models.conditions import Condition
-from switchboard.models.integration import API_VERSION, SLUG_PATTERN, ToolsSummary
+from switchboard.models.integration import SLUG_PATTERN, ToolsSummary
 from switchboard.models.meta import ObjectMeta
 
 
@@ -75,7 +75,7 @@ class ConnectionStatus(CamelModel):
 
 
 class Connection(CamelModel):
-    api_version: Literal["switchboard.dev/v1alpha1"] = API_VERSION
+    api_version: Literal["switchboard.dev/v1alpha1"] = "switchboard.dev/v1alpha1"
     kind: Literal["Connection"] = "Connection"
     metadata: ObjectMeta
     spec: ConnectionSpec

@@ -1,4 +1,4 @@
-"""The `Integration` resource: spec (what the user declares) and status (what Switchboard learned)."""
+"""The `Integration` resource: spec (what the user declares), status (what Switchboard learned)."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ class IntegrationStatus(CamelModel):
 class Integration(CamelModel):
     """A catalog entry, as a Kubernetes resource or a manifest in a repository."""
 
-    api_version: Literal["switchboard.dev/v1alpha1"] = API_VERSION
+    api_version: Literal["switchboard.dev/v1alpha1"] = "switchboard.dev/v1alpha1"
     kind: Literal["Integration"] = "Integration"
     metadata: ObjectMeta
     spec: IntegrationSpec

@@ -55,7 +55,7 @@ class ToolSet(Record):
 
 
 class PluginCondition(Record):
-    """A condition a plugin reports about the source (Reachable, AuthRequired, ToolsDiscovered...)."""
+    """A condition a plugin reports (Reachable, AuthRequired, ToolsDiscovered...)."""
 
     type: str
     status: str

@@ -59,8 +59,6 @@ def guard_yaml(text: str | bytes, *, field: str) -> None:
     """Refuse documents whose aliases expand far beyond their size (billion laughs)."""
     try:
         for node in yaml.compose_all(text, Loader=SafeLoader):
-            if node is None:
-                continue
             distinct, expanded = _expanded_size(node)
             if expanded > distinct * MAX_EXPANSION + EXPANSION_ALLOWANCE:
                 raise SpecParseError(
@@ -81,7 +79,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def parse_document(body: bytes, *, field: str, limit: int) -> Any:
-    """JSON when the text starts with `{` or `[`, else YAML; raises SpecParseError naming `field`."""
+    """JSON when the text starts with `{` or `[`, else YAML; SpecParseError names `field`."""
     check_size(body, limit, field=field)
     stripped = body.lstrip()
     if not stripped:

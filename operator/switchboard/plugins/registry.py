@@ -1,4 +1,4 @@
-"""The plugin registry: loads plugins from the `switchboard.plugins` entry points and validates them."""
+"""The plugin registry: loads plugins from the `switchboard.plugins` entry points, validated."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Auth templates shared by every plugin: slugs, merge/replace, descriptors, rendering.
 
-Follows the reference (§5.3–5.4, §6) except where it lists a gap: slug-less entries merged into a
+Follows the reference (§5.3-5.4, §6) except where it lists a gap: slug-less entries merged into a
 list get a *deterministic* `custom_<6 base-36>` slug derived from their content, and a second entry
 with the same slug in one call gets a fresh slug instead of silently replacing the first.
 """

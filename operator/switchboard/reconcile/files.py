@@ -105,7 +105,8 @@ def _dependencies(data: dict[str, Any]) -> list[str]:
 
 
 def _identity(data: dict[str, Any]) -> tuple[str, str, str]:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    raw = data.get("metadata")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return (
         str(data.get("kind")),
         str(meta.get("namespace") or "default"),
@@ -161,8 +162,9 @@ class FileReconciler:
             if self._unchanged(file, state):
                 assert state is not None
                 report.files_unchanged += 1
-                for resource in state.state.get("resources", []):
-                    unchanged_resources.append({**resource, "file": path})
+                unchanged_resources.extend(
+                    {**remembered, "file": path} for remembered in state.state.get("resources", [])
+                )
                 continue
             report.files_read += 1
             try:
@@ -222,7 +224,7 @@ class FileReconciler:
         self, declared: list[_Declared], unchanged: list[dict[str, Any]]
     ) -> list[IntegrationOutcome | None]:
         stored: dict[tuple[str, str], IntegrationRecord] = {
-            (r.tenant, r.slug): r for r in self.store.list()
+            (r.tenant, r.slug): r for r in self.store.list_integrations()
         }
         claims: dict[tuple[str, str], str] = {}
         for (tenant, slug), record in stored.items():
@@ -380,18 +382,18 @@ class FileReconciler:
             )
             for dep in item.dependencies:
                 file_deps[item.file.path][dep] = self.manifests.digest(dep)
-        for resource in unchanged:
-            now_declared[(resource["namespace"], resource["name"])] = resource.get("slug")
+        for remembered in unchanged:
+            now_declared[(remembered["namespace"], remembered["name"])] = remembered.get("slug")
             report.resources.append(
                 ResourceReport(
                     kind="Integration",
-                    namespace=resource["namespace"],
-                    name=resource["name"],
-                    file=resource["file"],
+                    namespace=remembered["namespace"],
+                    name=remembered["name"],
+                    file=remembered["file"],
                     action="unchanged",
-                    ready=bool(resource.get("ready")),
-                    slug=resource.get("slug"),
-                    reason=resource.get("reason", ""),
+                    ready=bool(remembered.get("ready")),
+                    slug=remembered.get("slug"),
+                    reason=remembered.get("reason", ""),
                 )
             )
         if prune:

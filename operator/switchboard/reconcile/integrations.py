@@ -130,7 +130,7 @@ def compute_success(
             type=c.type,
             status=c.status,
             reason=c.reason,
-            message=c.message,  # type: ignore[arg-type]
+            message=c.message,
             observed_generation=generation,
         )
         for c in registration.conditions

@@ -1,1 +1,1 @@
-"""Adapters: the database, manifest files, outbound HTTP, Kubernetes. Third-party errors stop here."""
+"""Adapters: database, manifest files, outbound HTTP, Kubernetes. Third-party errors stop here."""

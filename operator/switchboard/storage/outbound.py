@@ -105,9 +105,9 @@ class OutboundPolicy:
         never reveals what a name resolved to."""
         if host in self.allow_hosts:
             return
-        if host == "localhost" or host.endswith(".localhost"):
-            if not any(ipaddress.ip_address("127.0.0.1") in n for n in self.allow_networks):
-                raise URLNotAllowedError(f"host {host!r} is a local name")
+        loopback_allowed = any(ipaddress.ip_address("127.0.0.1") in n for n in self.allow_networks)
+        if (host == "localhost" or host.endswith(".localhost")) and not loopback_allowed:
+            raise URLNotAllowedError(f"host {host!r} is a local name")
         try:
             literal: Address | None = ipaddress.ip_address(host.strip("[]"))
         except ValueError:

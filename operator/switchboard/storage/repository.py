@@ -22,7 +22,7 @@ from switchboard.storage.tables import (
 )
 
 INSERT_CHUNK = 2_000
-"""Rows per INSERT statement: large enough to be fast, small enough for PostgreSQL's parameter cap."""
+"""Rows per INSERT: large enough to be fast, small enough for PostgreSQL's parameter cap."""
 
 
 def _record(row: IntegrationRow) -> IntegrationRecord:
@@ -66,7 +66,7 @@ class SqlCatalogStore:
             ).first()
             return _record(row) if row else None
 
-    def list(self, tenant: str | None = None) -> list[IntegrationRecord]:
+    def list_integrations(self, tenant: str | None = None) -> list[IntegrationRecord]:
         with self._session() as session:
             query = select(IntegrationRow).order_by(IntegrationRow.tenant, IntegrationRow.slug)
             if tenant is not None:
@@ -158,9 +158,7 @@ class SqlCatalogStore:
 
     def _remove(self, session: Session, tenant: str, slug: str) -> None:
         for table in (ToolRow, DefinitionRow, ConnectionRow):
-            session.execute(
-                delete(table).where(table.tenant == tenant, table.integration == slug)  # type: ignore[attr-defined]
-            )
+            session.execute(delete(table).where(table.tenant == tenant, table.integration == slug))
         session.execute(
             delete(IntegrationRow).where(
                 IntegrationRow.tenant == tenant, IntegrationRow.slug == slug
@@ -211,9 +209,9 @@ class SqlCatalogStore:
         for table in (ToolRow, DefinitionRow):
             session.execute(
                 delete(table).where(
-                    table.tenant == record.tenant,  # type: ignore[attr-defined]
-                    table.integration == record.slug,  # type: ignore[attr-defined]
-                    table.connection == "",  # type: ignore[attr-defined]
+                    table.tenant == record.tenant,
+                    table.integration == record.slug,
+                    table.connection == "",
                 )
             )
         tool_rows = [

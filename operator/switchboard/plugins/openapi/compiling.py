@@ -31,9 +31,7 @@ class Compiled:
 
 def rewrite_refs(node: Any) -> Any:
     """A copy of `node` with `#/components/schemas/X` refs pointing at `#/$defs/X`."""
-    stack: list[Any] = []
-    root = _copy_rewrite(node, stack)
-    return root
+    return _copy_rewrite(node, [])
 
 
 def _copy_rewrite(node: Any, _stack: list[Any]) -> Any:

@@ -72,7 +72,8 @@ class OpenApiPlugin(BasePlugin):
             None if spec.authentication_template is None else list(spec.authentication_template)
         )
         templates = combine(derived, declared, spec.authentication_mode)
-        info = document.get("info") if isinstance(document.get("info"), dict) else {}
+        raw_info = document.get("info")
+        info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         title = info.get("title") if isinstance(info.get("title"), str) else None
         description = info.get("description") if isinstance(info.get("description"), str) else None
         config: dict[str, Any] = {

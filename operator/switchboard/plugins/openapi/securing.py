@@ -140,7 +140,7 @@ def _oauth_templates(
         out.append(
             OAuth2Template(
                 slug=slug,
-                flow=flow,  # type: ignore[arg-type]
+                flow=flow,
                 authorization_url=auth_url,
                 token_url=token_url,
                 refresh_url=absolute(spec.get("refreshUrl")),

@@ -1,0 +1,1 @@
+"""kopf handlers and admission webhooks: thin (parse, call reconcile, write status)."""
