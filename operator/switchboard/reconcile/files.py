@@ -32,6 +32,8 @@ from switchboard.reconcile.integrations import (
 from switchboard.reconcile.ports import ManifestFile, ManifestStore
 
 Action = Literal["create", "update", "unchanged", "prune", "error"]
+MARKER = b"switchboard.dev/"
+"""Files without this text declare no Switchboard resource and are not parsed at all."""
 RECHECKED_REASONS = {"IntegrationAlreadyExists"}
 """Failures that depend on other manifests: re-checked even when their own file is unchanged."""
 
@@ -167,6 +169,11 @@ class FileReconciler:
                 )
                 continue
             report.files_read += 1
+            if MARKER not in file.body:
+                # Not a Switchboard manifest (a spec, another tool's YAML): never parsed.
+                report.skipped_documents += len(file.chunks)
+                changed_files.append(file)
+                continue
             try:
                 documents = self.manifests.load(file)
             except SwitchboardError as exc:
