@@ -12,23 +12,40 @@ from switchboard.models.records import IntegrationRecord, ToolDefinition, ToolSe
 from switchboard.plugins.registry import load_plugins
 from switchboard.storage.repository import SqlCatalogStore
 
-TEMPLATES = [{"slug": "apikey-0", "kind": "apikey",
-              "placements": [{"carrier": "header", "name": "X-API-Key"}]}]
+TEMPLATES = [
+    {
+        "slug": "apikey-0",
+        "kind": "apikey",
+        "placements": [{"carrier": "header", "name": "X-API-Key"}],
+    }
+]
 
 
 @pytest.fixture
 def catalog(engine: Engine) -> Catalog:
     store = SqlCatalogStore(engine)
     records = [
-        IntegrationRecord(tenant="acme", slug="petstore", kind="openapi", name="Petstore",
-                          config={"authenticationTemplate": TEMPLATES,
-                                  "baseUrl": "https://pets.example"}),
-        IntegrationRecord(tenant="acme", slug="broken", kind="openapi", name="Broken",
-                          config={"authenticationTemplate": "not a list"}),
-        IntegrationRecord(tenant="acme", slug="locked", kind="openapi", name="Locked",
-                          can_remove=False),
+        IntegrationRecord(
+            tenant="acme",
+            slug="petstore",
+            kind="openapi",
+            name="Petstore",
+            config={"authenticationTemplate": TEMPLATES, "baseUrl": "https://pets.example"},
+        ),
+        IntegrationRecord(
+            tenant="acme",
+            slug="broken",
+            kind="openapi",
+            name="Broken",
+            config={"authenticationTemplate": "not a list"},
+        ),
+        IntegrationRecord(
+            tenant="acme", slug="locked", kind="openapi", name="Locked", can_remove=False
+        ),
     ]
-    tools = ToolSet(tools=[ToolDefinition(name="pets.list", annotations={"requiresApproval": False})])
+    tools = ToolSet(
+        tools=[ToolDefinition(name="pets.list", annotations={"requiresApproval": False})]
+    )
     store.apply(WriteBatch(integrations=[IntegrationWrite(r, tools) for r in records]))
     return Catalog(store, load_plugins())
 
@@ -38,8 +55,11 @@ def test_static_integration_comes_first_with_its_tools(catalog: Catalog) -> None
     assert views[0].slug == "switchboard"
     assert views[0].kind == "built-in" and views[0].can_remove is False
     names = {t.address for t in catalog.tools(integration="switchboard")}
-    assert {"switchboard.integrations.list", "switchboard.integrations.get",
-            "switchboard.integrations.detect"} <= names
+    assert {
+        "switchboard.integrations.list",
+        "switchboard.integrations.get",
+        "switchboard.integrations.detect",
+    } <= names
 
 
 def test_projection_never_contains_config(catalog: Catalog) -> None:

@@ -25,27 +25,72 @@ def openapi(source: str) -> str:
 
 CASES = [
     pytest.param(HEADER + "spec:\n  kind: soap\n", "UnknownKind", "spec.kind", id="unknown-kind"),
-    pytest.param(HEADER + "spec:\n  name: no kind\n", "InvalidSpec", "spec.kind", id="missing-field"),
-    pytest.param(HEADER + "spec:\n  slug: Bad-Slug\n  kind: openapi\n  openapi: {source: {inline: x}}\n",
-                 "InvalidSpec", "spec.slug", id="bad-slug"),
-    pytest.param(HEADER + "spec:\n  slug: switchboard\n  kind: openapi\n  openapi: {source: {inline: x}}\n",
-                 "InvalidSpec", "spec.slug", id="reserved-slug"),
-    pytest.param(HEADER + "spec:\n  kind: openapi\n", "InvalidSpec", "spec.openapi", id="missing-kind-config"),
-    pytest.param(openapi("{inline: '{\"hello\": \"world\"}'}"), "SpecInvalid", "spec.openapi.source",
-                 id="not-openapi"),
-    pytest.param(openapi("{inline: '{{{ :: ]]'}"), "SpecInvalid", "spec.openapi.source", id="not-json-or-yaml"),
-    pytest.param(openapi("{file: examples/specs/nope.yaml}"), "SourceNotFound", "spec.openapi.source.file",
-                 id="missing-file"),
-    pytest.param(openapi("{file: ../../etc/passwd}"), "PathOutsideRepository", "spec.openapi.source.file",
-                 id="path-escape"),
-    pytest.param(openapi("{file: /etc/passwd}"), "PathOutsideRepository", "spec.openapi.source.file",
-                 id="absolute-path"),
-    pytest.param(openapi("{inline: x, url: 'https://a.example/x'}"), "InvalidSpec", "spec.openapi.source",
-                 id="two-sources"),
-    pytest.param(openapi("{file: examples/specs/bomb.yaml}"), "SpecInvalid", "spec.openapi.source",
-                 id="alias-bomb-in-spec"),
-    pytest.param(openapi("{file: examples/specs/huge.json}"), "SpecTooLarge", "spec.openapi.source.file",
-                 id="over-size-cap"),
+    pytest.param(
+        HEADER + "spec:\n  name: no kind\n", "InvalidSpec", "spec.kind", id="missing-field"
+    ),
+    pytest.param(
+        HEADER + "spec:\n  slug: Bad-Slug\n  kind: openapi\n  openapi: {source: {inline: x}}\n",
+        "InvalidSpec",
+        "spec.slug",
+        id="bad-slug",
+    ),
+    pytest.param(
+        HEADER + "spec:\n  slug: switchboard\n  kind: openapi\n  openapi: {source: {inline: x}}\n",
+        "InvalidSpec",
+        "spec.slug",
+        id="reserved-slug",
+    ),
+    pytest.param(
+        HEADER + "spec:\n  kind: openapi\n", "InvalidSpec", "spec.openapi", id="missing-kind-config"
+    ),
+    pytest.param(
+        openapi('{inline: \'{"hello": "world"}\'}'),
+        "SpecInvalid",
+        "spec.openapi.source",
+        id="not-openapi",
+    ),
+    pytest.param(
+        openapi("{inline: '{{{ :: ]]'}"),
+        "SpecInvalid",
+        "spec.openapi.source",
+        id="not-json-or-yaml",
+    ),
+    pytest.param(
+        openapi("{file: examples/specs/nope.yaml}"),
+        "SourceNotFound",
+        "spec.openapi.source.file",
+        id="missing-file",
+    ),
+    pytest.param(
+        openapi("{file: ../../etc/passwd}"),
+        "PathOutsideRepository",
+        "spec.openapi.source.file",
+        id="path-escape",
+    ),
+    pytest.param(
+        openapi("{file: /etc/passwd}"),
+        "PathOutsideRepository",
+        "spec.openapi.source.file",
+        id="absolute-path",
+    ),
+    pytest.param(
+        openapi("{inline: x, url: 'https://a.example/x'}"),
+        "InvalidSpec",
+        "spec.openapi.source",
+        id="two-sources",
+    ),
+    pytest.param(
+        openapi("{file: examples/specs/bomb.yaml}"),
+        "SpecInvalid",
+        "spec.openapi.source",
+        id="alias-bomb-in-spec",
+    ),
+    pytest.param(
+        openapi("{file: examples/specs/huge.json}"),
+        "SpecTooLarge",
+        "spec.openapi.source.file",
+        id="over-size-cap",
+    ),
 ]
 
 
@@ -59,7 +104,9 @@ def test_bad_manifest_gets_a_condition_and_the_rest_reconciles(
     run: Run, repo: Path, db: str, manifest: str, reason: str, field: str
 ) -> None:
     (repo / "examples/specs/bomb.yaml").write_text(BOMB)
-    (repo / "examples/specs/huge.json").write_text('{"openapi": "3.0.0", "x": "' + "a" * 300_000 + '"}')
+    (repo / "examples/specs/huge.json").write_text(
+        '{"openapi": "3.0.0", "x": "' + "a" * 300_000 + '"}'
+    )
     assert run("reconcile", "examples").exit_code == 0
     before = _rows(db)
     (repo / "examples/bad.yaml").write_text(manifest)

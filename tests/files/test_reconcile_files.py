@@ -9,7 +9,9 @@ from files.conftest import Run
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def rows(db: str) -> list[tuple[object, ...]]:
@@ -25,7 +27,10 @@ def test_examples_reconcile_ready_and_status_is_written(run: Run, repo: Path) ->
     assert result.exit_code == 0, result.output
     report = result.json
     assert {r["name"]: r["action"] for r in report["resources"]} == {
-        "petstore": "create", "acme-billing": "create", "weather": "create", "status-page": "create",
+        "petstore": "create",
+        "acme-billing": "create",
+        "weather": "create",
+        "status-page": "create",
     }
     assert all(r["ready"] for r in report["resources"])
     text = (repo / "examples/integrations.yaml").read_text()
@@ -33,7 +38,9 @@ def test_examples_reconcile_ready_and_status_is_written(run: Run, repo: Path) ->
     assert "reason: Registered" in text
 
 
-def test_writeback_preserves_comments_order_quoting_and_other_documents(run: Run, repo: Path) -> None:
+def test_writeback_preserves_comments_order_quoting_and_other_documents(
+    run: Run, repo: Path
+) -> None:
     manifest = repo / "examples/integrations.yaml"
     original = manifest.read_text()
     extra = (
@@ -115,7 +122,9 @@ def test_prune_removes_integrations_whose_manifest_is_gone(run: Run, repo: Path,
     assert "status_page" in [r[1] for r in rows(db)]
     assert "prune" not in {r["action"] for r in kept.json["resources"]}
     pruned = run("reconcile", "examples", "-o", "json")
-    assert [r["name"] for r in pruned.json["resources"] if r["action"] == "prune"] == ["status-page"]
+    assert [r["name"] for r in pruned.json["resources"] if r["action"] == "prune"] == [
+        "status-page"
+    ]
     assert "status_page" not in [r[1] for r in rows(db)]
 
 
@@ -125,10 +134,21 @@ def test_catalog_list_and_get_read_the_mirror(run: Run) -> None:
     assert [v["slug"] for v in listed][:1] == ["switchboard"]
     assert {v["slug"] for v in listed} >= {"petstore", "acme_billing", "weather", "status_page"}
     got = run("catalog", "get", "weather", "-n", "acme", "-o", "json").json
-    assert set(got) <= {"slug", "name", "description", "kind", "canRemove", "canRefresh",
-                        "authMethods", "displayUrl", "tenant"}
+    assert set(got) <= {
+        "slug",
+        "name",
+        "description",
+        "kind",
+        "canRemove",
+        "canRefresh",
+        "authMethods",
+        "displayUrl",
+        "tenant",
+    }
     # An apiKey in the query string yields a placement that is actually sent (reference gap 3).
-    assert got["authMethods"][0]["placements"] == [{"carrier": "query", "name": "appid", "prefix": ""}]
+    assert got["authMethods"][0]["placements"] == [
+        {"carrier": "query", "name": "appid", "prefix": ""}
+    ]
     assert run("catalog", "get", "ghost", "-n", "acme").exit_code == 1
 
 

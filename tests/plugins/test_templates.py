@@ -21,7 +21,9 @@ from switchboard.plugins.templates import (
 
 
 def header(name: str, slug: str | None = None, **extra: str) -> ApiKeyTemplate:
-    return ApiKeyTemplate(slug=slug, placements=[AuthPlacement(carrier="header", name=name, **extra)])
+    return ApiKeyTemplate(
+        slug=slug, placements=[AuthPlacement(carrier="header", name=name, **extra)]
+    )
 
 
 def test_merge_appends_a_new_slug_and_keeps_order() -> None:
@@ -60,7 +62,7 @@ def test_merge_trims_the_callers_slug() -> None:
 def test_same_slug_twice_in_one_call_keeps_both() -> None:
     # The reference silently drops the first (case 18); we keep both with distinct slugs.
     merged = merge_templates([], [header("A", "x"), header("B", "x")])
-    assert [t.slug for t in merged][0] == "x"
+    assert merged[0].slug == "x"
     assert len(merged) == 2 and merged[1].slug != "x"
 
 

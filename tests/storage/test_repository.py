@@ -83,9 +83,17 @@ def test_removal_cascades_to_connections_tools_and_definitions(engine: Engine) -
     with engine.begin() as conn:
         conn.execute(
             insert(ConnectionRow).values(
-                tenant="acme", owner="org", subject="", integration="petstore", name="main",
-                template="apikey-0", provider="env", item_ids={}, consecutive_failures=0,
-                created_at=func.now(), updated_at=func.now(),
+                tenant="acme",
+                owner="org",
+                subject="",
+                integration="petstore",
+                name="main",
+                template="apikey-0",
+                provider="env",
+                item_ids={},
+                consecutive_failures=0,
+                created_at=func.now(),
+                updated_at=func.now(),
             )
         )
     store.apply(WriteBatch(removals=[("acme", "petstore")]))
