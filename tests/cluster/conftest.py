@@ -38,6 +38,7 @@ def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClust
     """A reachable cluster whose kubeconfig grants cluster-admin, with the CRDs applied."""
     crds = CRDS_DIR if has_manifests(CRDS_DIR) else None
     external = os.environ.get(KUBECONFIG_ENV)
+    problem = ""
     if external:
         cluster = KubeCluster(external)
         try:
@@ -45,15 +46,20 @@ def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClust
             if crds is not None:
                 cluster.apply_crds(crds)
         except KubeHarnessError as error:
-            pytest.fail(f"{KUBECONFIG_ENV}={external} is not usable:\n{error}", pytrace=False)
+            problem = f"{KUBECONFIG_ENV}={external} is not usable:\n{error}"
+        if problem:
+            pytest.fail(problem, pytrace=False)
         yield cluster
         return
 
     kubeconfig = tmp_path_factory.mktemp("kube") / "kubeconfig"
+    local: LocalCluster | None = None
     try:
         local = LocalCluster(kubeconfig, crds_dir=crds).start()
     except KubeHarnessError as error:
-        pytest.fail(f"the local kube-apiserver did not start:\n{error}", pytrace=False)
+        problem = f"the local kube-apiserver did not start:\n{error}"
+    if local is None:
+        pytest.fail(problem, pytrace=False)
     try:
         yield local
     finally:

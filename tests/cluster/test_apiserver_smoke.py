@@ -32,11 +32,15 @@ def test_rbac_limits_a_service_account_to_its_bindings(kube_cluster: KubeCluster
     assert can_i("list", "pods") == "no", "RBAC should deny an account with no bindings"
     kube_cluster.kubectl("create", "serviceaccount", name)
     try:
+        # An explicit Role: the aggregated ClusterRoles (view, edit, admin) get their rules
+        # from kube-controller-manager, which a LocalCluster does not run.
+        kube_cluster.kubectl("create", "role", name, "--verb=get,list", "--resource=pods")
         kube_cluster.kubectl(
-            "create", "rolebinding", name, "--clusterrole=view", f"--serviceaccount=default:{name}"
+            "create", "rolebinding", name, f"--role={name}", f"--serviceaccount=default:{name}"
         )
-        assert can_i("list", "pods") == "yes", "the view binding should allow reading pods"
-        assert can_i("list", "secrets") == "no", "view does not include secrets"
+        assert can_i("list", "pods") == "yes", "the binding should allow reading pods"
+        assert can_i("list", "secrets") == "no", "the role does not include secrets"
+        assert can_i("list", "pods", "-n", "kube-system") == "no", "a Role is namespaced"
 
         # A real token signed with the service-account key authenticates as that account.
         token = kube_cluster.kubectl("create", "token", name).stdout.strip()
@@ -49,6 +53,7 @@ def test_rbac_limits_a_service_account_to_its_bindings(kube_cluster: KubeCluster
         assert "forbidden" in denied.stderr.lower()
     finally:
         kube_cluster.kubectl("delete", "rolebinding", name, "--ignore-not-found", check=False)
+        kube_cluster.kubectl("delete", "role", name, "--ignore-not-found", check=False)
         kube_cluster.kubectl("delete", "serviceaccount", name, "--ignore-not-found", check=False)
 
 

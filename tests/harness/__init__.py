@@ -1,0 +1,1 @@
+"""Throwaway local servers that tests start on loopback: PostgreSQL, kube-apiserver + etcd."""

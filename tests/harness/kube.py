@@ -19,6 +19,14 @@ From a shell (processes outlive the command; state goes to ``.switchboard/kube-s
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__" and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # Run as a script, this directory comes first on sys.path, where sibling test modules
+    # (http.py) would shadow the standard library modules imported below.
+    sys.path.pop(0)
+
 import argparse
 import base64
 import contextlib
@@ -34,13 +42,11 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -171,7 +177,7 @@ def _go_build(go: str, package: str, output: Path, kubernetes_version: str) -> N
             raise
     if code != 0:
         raise KubeHarnessError(f"go build {package} failed with exit code {code} (see above)")
-    _say(f"built {output.name} in {time.monotonic() - started:.0f}s")
+    _say(f"built {package} in {time.monotonic() - started:.0f}s")
 
 
 @contextlib.contextmanager
@@ -239,6 +245,8 @@ def ensure_binaries() -> Binaries:
             return binaries
         go = _find_go()
         stamp_path.unlink(missing_ok=True)
+        for leftover in directory.glob(".*.partial-*"):  # from a build that was killed
+            leftover.unlink(missing_ok=True)
         for package, target in (
             (APISERVER_PACKAGE, binaries.kube_apiserver),
             (ETCD_PACKAGE, binaries.etcd),
@@ -536,7 +544,8 @@ class LocalCluster(KubeCluster):
         self._processes[name] = process
 
     def _failure(self, name: str, message: str) -> KubeHarnessError:
-        return KubeHarnessError(f"{name}: {message}\n{_log_tail(self._logs[name])}")
+        kept = "" if self.keep_workdir else " (removed on stop; SWITCHBOARD_KUBE_KEEP=1 keeps it)"
+        return KubeHarnessError(f"{name}: {message}{kept}\n{_log_tail(self._logs[name])}")
 
     def _wait_until(self, name: str, probe: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -791,6 +800,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KubeHarnessError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":
