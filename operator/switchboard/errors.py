@@ -13,6 +13,8 @@
     │   ├── IntegrationRemovalNotAllowedError
     │   ├── IntegrationNotFoundError
     │   ├── UnknownTemplateError
+    │   ├── CredentialsRejectedError    the upstream answered 401/403 to a connection's credentials
+    │   ├── IntrospectionDisabledError  a GraphQL server refuses introspection (errors on __schema)
     │   └── PluginLoadError         a plugin failed validation at load time
     └── TemporaryError          an outage; the same input may work later (`delay` seconds)
         ├── FetchError              a remote source could not be read
@@ -105,6 +107,14 @@ class IntegrationNotFoundError(PermanentError):
 
 class UnknownTemplateError(PermanentError):
     reason = "UnknownTemplate"
+
+
+class CredentialsRejectedError(PermanentError):
+    reason = "CredentialsRejected"
+
+
+class IntrospectionDisabledError(PermanentError):
+    reason = "IntrospectionDisabled"
 
 
 class PluginLoadError(PermanentError):

@@ -50,14 +50,24 @@ class OpenApiSpec(CamelModel):
 class GraphqlSpec(CamelModel):
     """Configuration of a GraphQL integration."""
 
-    endpoint: str
-    """The GraphQL endpoint URL."""
+    endpoint: str = Field(min_length=1)
+    """The GraphQL endpoint URL (http or https, no credentials in it)."""
     introspection: DocumentSource | None = None
-    """A saved introspection result or SDL; live introspection at connection time when absent."""
+    """A saved schema: an introspection result (`{data: {__schema}}` or `{__schema}`) or SDL
+    text, compiled at registration with no call to the endpoint. When absent, the endpoint is
+    introspected live when a connection is created, with that connection's credentials."""
     headers: dict[str, str] | None = None
-    """Static, non-secret headers."""
+    """Static, non-secret headers sent with every request."""
+    query_params: dict[str, str] | None = None
+    """Static, non-secret query parameters added to the endpoint URL."""
+    selection_depth: int | None = Field(default=None, ge=1, le=5)
+    """How many object levels the default selection set reaches (default 2): 1 selects only the
+    returned type's scalar fields; each further level adds argument-free nested objects."""
     authentication_mode: AuthMode | None = None
+    """GraphQL derives no auth from the schema, so merge (the default) and replace agree: the
+    declared templates, with kind-default slugs (none, header, query, apikey, oauth2)."""
     authentication_template: list[AuthTemplate] | None = None
+    """Declared auth templates; absent or empty means the endpoint needs none (`none`)."""
 
 
 class McpSpec(CamelModel):

@@ -45,15 +45,6 @@ class ToolDefinition(Record):
     """Plugin-specific invocation data (method, path, servers...)."""
 
 
-class ToolSet(Record):
-    """Tools plus the shared `$defs` their schemas refer to."""
-
-    tools: list[ToolDefinition] = Field(default_factory=list)
-    definitions: dict[str, Any] = Field(default_factory=dict)
-    incomplete: bool = False
-    """True when discovery failed: the caller keeps the last good tools."""
-
-
 class PluginCondition(Record):
     """A condition a plugin reports (Reachable, AuthRequired, ToolsDiscovered...)."""
 
@@ -62,6 +53,17 @@ class PluginCondition(Record):
     """True, False or Unknown."""
     reason: str
     message: str = ""
+
+
+class ToolSet(Record):
+    """Tools plus the shared `$defs` their schemas refer to."""
+
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    definitions: dict[str, Any] = Field(default_factory=dict)
+    incomplete: bool = False
+    """True when discovery failed: the caller keeps the last good tools."""
+    conditions: list[PluginCondition] = Field(default_factory=list)
+    """Why discovery was incomplete (e.g. `ToolsDiscovered=False`, reason `IntrospectionFailed`)."""
 
 
 class Registration(Record):
