@@ -1,8 +1,9 @@
-"""The `Connection` resource: one owner's credentials bound to one integration's auth template."""
+"""The `Connection` resource: one owner's credentials bound to one integration's auth template,
+and the record the catalog keeps of it (references to credentials, never their values)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -10,13 +11,17 @@ from switchboard.models.base import CamelModel
 from switchboard.models.conditions import Condition
 from switchboard.models.integration import SLUG_PATTERN, ToolsSummary
 from switchboard.models.meta import ObjectMeta
+from switchboard.models.records import Record
+
+NO_AUTH_TEMPLATE = "none"
+"""The template every integration accepts: no credentials, nothing sent."""
 
 
 class Owner(CamelModel):
     """Who the connection belongs to: the whole tenant (`org`) or one user."""
 
     kind: Literal["org", "user"]
-    subject: str | None = None
+    subject: str | None = Field(default=None, max_length=255)
     """The user's identity; required when kind is user."""
 
     @model_validator(mode="after")
@@ -46,6 +51,20 @@ class Credentials(CamelModel):
     files: dict[str, str] | None = None
     """File mode: template variable → repository-relative file path."""
 
+    @model_validator(mode="after")
+    def _one_provider(self) -> Credentials:
+        given = [
+            n
+            for n, v in (("secretRef", self.secret_ref), ("env", self.env), ("files", self.files))
+            if v is not None
+        ]
+        if len(given) > 1:
+            # All of a connection's values come from one provider, so one reference says where.
+            raise ValueError(
+                f"at most one of secretRef, env, files may be set (found: {', '.join(given)})"
+            )
+        return self
+
 
 class ConnectionSpec(CamelModel):
     integration: str = Field(pattern=SLUG_PATTERN)
@@ -61,12 +80,20 @@ class ConnectionSpec(CamelModel):
 
 
 class ConnectionStatus(CamelModel):
+    """What Switchboard learned about the connection. Never holds a credential value."""
+
     observed_generation: int | None = None
     address: str | None = None
     """`tools.<integration>.<owner>.<connection>`."""
+    name: str | None = None
+    """The connection name as an identifier (`my-api-key` → `myApiKey`)."""
     template: str | None = None
     tools: ToolsSummary | None = None
+    """Every tool at the address: the integration's shared ones and the connection's own."""
     tools_synced_at: str | None = None
+    """When the tools were last materialized for this connection."""
+    missing_credentials: list[str] | None = None
+    """Template variables with no value, and where each was looked for (names only)."""
     conditions: list[Condition] = Field(default_factory=list)
     last_attempt_time: str | None = None
     last_success_time: str | None = None
@@ -84,3 +111,55 @@ class Connection(CamelModel):
     @property
     def tenant(self) -> str:
         return self.metadata.namespace or "default"
+
+
+class ConnectionKey(NamedTuple):
+    """A connection's identity in the catalog (reference §1.2)."""
+
+    tenant: str
+    owner: str
+    """org or user."""
+    subject: str
+    """The user for owner user; empty for org."""
+    integration: str
+    name: str
+    """The normalized identifier."""
+
+    @property
+    def address(self) -> str:
+        return f"tools.{self.integration}.{self.owner}.{self.name}"
+
+
+class ConnectionRecord(Record):
+    """One connection row: where its credentials live (by reference) and its tool sync state."""
+
+    tenant: str
+    owner: str
+    subject: str = ""
+    integration: str
+    name: str
+    template: str
+    provider: str
+    """`none`, `env`, `files` or `secret:<name>`: where every value of this connection lives."""
+    item_ids: dict[str, str] = Field(default_factory=dict)
+    """Template variable → env name, file path or Secret key. Never a value."""
+    description: str | None = None
+    resource: str | None = None
+    """The declaring manifest or object: `metadata.name`."""
+    ready: bool = True
+    reason: str = ""
+    tools_synced_at: int | None = None
+    """Epoch ms of the last successful materialization."""
+    synced_revision: int | None = None
+    """The integration's `config_revised_at` the tools were materialized against."""
+    tool_count: int = 0
+    tools_digest: str | None = None
+    stale: bool = False
+    """The last rebuild failed; the tools are the last good ones."""
+    consecutive_failures: int = 0
+    updated_at: int | None = None
+    """Epoch ms of the last write (for rebuild backoff)."""
+
+    @property
+    def key(self) -> ConnectionKey:
+        return ConnectionKey(self.tenant, self.owner, self.subject, self.integration, self.name)

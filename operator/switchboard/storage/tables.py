@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +59,7 @@ class ConnectionRow(Base):
         UniqueConstraint(
             "tenant", "owner", "subject", "integration", "name", name="connection_uidx"
         ),
+        Index("connection_integration_idx", "tenant", "integration"),
     )
 
     row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -75,6 +78,14 @@ class ConnectionRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added in 0002: readiness and tool sync state, so a background rebuild works from rows alone.
+    ready: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    reason: Mapped[str | None] = mapped_column(String(KEY))
+    synced_revision: Mapped[int | None] = mapped_column(BigInteger)
+    """The integration's `config_revised_at` the tools were materialized against."""
+    tool_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tools_digest: Mapped[str | None] = mapped_column(String(KEY))
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ToolRow(Base):
