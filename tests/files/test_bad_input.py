@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 
 from files.conftest import Run
 
@@ -120,7 +121,8 @@ def test_bad_manifest_gets_a_condition_and_the_rest_reconciles(
     assert _rows(db) == before  # nothing stored was touched
     written = (repo / "examples/bad.yaml").read_text()
     assert written.startswith(manifest)  # the manifest itself is unchanged
-    assert "type: Ready\n      status: 'False'" in written and f"reason: {reason}" in written
+    ready = next(c for c in yaml.safe_load(written)["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", reason)
 
 
 def test_invalid_yaml_is_reported_per_file(run: Run, repo: Path) -> None:
@@ -166,9 +168,9 @@ def test_a_broken_spec_keeps_what_was_stored(run: Run, repo: Path, db: str) -> N
     result = run("reconcile", "examples", "-o", "json")
     assert result.exit_code == 1
     assert _rows(db) == before
-    text = (repo / "examples/integrations.yaml").read_text()
-    assert "label: API key (X-API-Key)" in text  # the learned auth methods stay in status
-    assert "consecutiveFailures: 1" in text
+    status = next(yaml.safe_load_all((repo / "examples/integrations.yaml").read_text()))["status"]
+    assert status["authMethods"][0]["label"] == "API key (X-API-Key)"  # what was learned stays
+    assert status["consecutiveFailures"] == 1
 
 
 def _rows(db: str) -> list[tuple[object, ...]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import yaml
+
 from files.conftest import Run
 
 
@@ -110,9 +112,10 @@ def test_spec_file_change_reports_added_and_removed_tools(run: Run, repo: Path) 
     spec.write_text(spec.read_text().replace("/current:", "/now:").replace("getCurrent", "getNow"))
     result = run("reconcile", "examples", "-o", "json")
     assert {r["name"]: r["action"] for r in result.json["resources"]}["weather"] == "update"
-    text = (repo / "examples/integrations.yaml").read_text()
-    assert "addedTools:\n    - now.getNow" in text
-    assert "removedTools:\n    - current.getCurrent" in text
+    docs = list(yaml.safe_load_all((repo / "examples/integrations.yaml").read_text()))
+    weather = next(d for d in docs if d["metadata"]["name"] == "weather")["status"]
+    assert weather["addedTools"] == ["now.getNow"]
+    assert weather["removedTools"] == ["current.getCurrent"]
 
 
 def test_prune_removes_integrations_whose_manifest_is_gone(run: Run, repo: Path, db: str) -> None:

@@ -13,12 +13,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
 
 from switchboard.errors import PathEscapeError, SpecParseError
-from switchboard.plugins.documents import guard_yaml
+from switchboard.plugins.documents import (
+    EXPANSION_ALLOWANCE,
+    MAX_EXPANSION,
+    SafeDumper,
+    SafeLoader,
+    expansion,
+)
 from switchboard.reconcile.ports import ManifestDocument, ManifestFile
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -120,52 +126,81 @@ def _has_content(chunk: bytes) -> bool:
     return False
 
 
+def _compose(text: str, *, where: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for key positions) and its data, parsed once with libyaml."""
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if "&" in text and "*" in text:
+            distinct, expanded = expansion(node)
+            if expanded > distinct * MAX_EXPANSION + EXPANSION_ALLOWANCE:
+                raise SpecParseError(
+                    f"YAML aliases expand the document to {expanded:,} nodes from {distinct:,}; "
+                    "refusing a possible alias bomb",
+                    field=where,
+                )
+        return node, loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        at = (
+            f"{where.rsplit(':', 1)[0]}:{int(where.rsplit(':', 1)[1]) + mark.line}"
+            if mark
+            else where
+        )
+        raise SpecParseError(f"invalid YAML: {problem}", field=at) from exc
+    finally:
+        loader.dispose()
+
+
 def load_documents(manifest: ManifestFile) -> list[ManifestDocument]:
     """Parse every chunk; raises SpecParseError naming the file and line."""
     out = []
     line = 1
     for index, chunk in enumerate(manifest.chunks):
         text = chunk.decode("utf-8-sig")
-        if b"&" in chunk and b"*" in chunk:
-            guard_yaml(text, field=f"{manifest.path}:{line}")
-        try:
-            loaded = _yaml().load(text) if _has_content(chunk) else None
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{manifest.path}:{line + mark.line}" if mark is not None else manifest.path
-            problem = getattr(exc, "problem", None) or type(exc).__name__
-            raise SpecParseError(f"invalid YAML: {problem}", field=where) from exc
-        out.append(ManifestDocument(index=index, data=_plain(loaded), line=line))
+        data = _compose(text, where=f"{manifest.path}:{line}")[1] if _has_content(chunk) else None
+        out.append(ManifestDocument(index=index, data=data, line=line))
         line += chunk.count(b"\n")
     return out
 
 
+class _StatusDumper(SafeDumper):
+    """Block style, no anchors: the same status always renders to the same bytes."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _render_status(status: dict[str, Any]) -> str:
-    stream = io.StringIO()
-    _status_yaml().dump({"status": status}, stream)
-    return stream.getvalue()
+    rendered: str = yaml.dump(
+        {"status": status},
+        Dumper=_StatusDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,  # never fold long messages: folding would change bytes between versions
+    )
+    return rendered
 
 
 def with_status(chunk: bytes, status: dict[str, Any]) -> bytes:
     """The document chunk with its top-level `status:` replaced (or appended)."""
     text = chunk.decode("utf-8-sig")
     bom = "\ufeff" if chunk.startswith(b"\xef\xbb\xbf") else ""
+    node, _ = _compose(text, where="document:0")
+    if not isinstance(node, yaml.MappingNode) or node.flow_style:
+        return bom.encode() + _redump_with_status(text, status)
     rendered = _render_status(status)
-    loaded = _yaml().load(text)
-    if not isinstance(loaded, CommentedMap) or loaded.fa.flow_style():
-        # A flow-style document cannot take a block: re-dump it whole, status included.
-        data = loaded if isinstance(loaded, CommentedMap) else CommentedMap()
-        data["status"] = status
-        stream = io.StringIO()
-        header = "---\n" if text.startswith("---") else ""
-        _status_yaml().dump(data, stream)
-        return (bom + header + stream.getvalue()).encode()
     lines = text.splitlines(keepends=True)
-    keys = list(loaded.keys())
-    if "status" in loaded:
-        start = loaded.lc.key("status")[0]
-        position = keys.index("status")
-        end = loaded.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else len(lines)
+    keys = [(key.value, key.start_mark.line) for key, _ in node.value]
+    names = [name for name, _ in keys]
+    if "status" in names:
+        position = names.index("status")
+        start = keys[position][1]
+        end = keys[position + 1][1] if position + 1 < len(keys) else len(lines)
         if position + 1 >= len(keys):
             # Keep trailing column-0 comments and blank lines that follow the block.
             while end > start + 1 and (
@@ -182,3 +217,14 @@ def with_status(chunk: bytes, status: dict[str, Any]) -> bytes:
             head[-1] += "\n"
         new_lines = [*head, rendered, *lines[end:]]
     return (bom + "".join(new_lines)).encode()
+
+
+def _redump_with_status(text: str, status: dict[str, Any]) -> bytes:
+    """A flow-style document cannot take a block: round-trip it with ruamel, status included."""
+    loaded = _yaml().load(text)
+    data = loaded if isinstance(loaded, CommentedMap) else CommentedMap()
+    data["status"] = status
+    stream = io.StringIO()
+    header = "---\n" if text.startswith("---") else ""
+    _status_yaml().dump(data, stream)
+    return (header + stream.getvalue()).encode()
