@@ -145,6 +145,13 @@ def connection_schema() -> dict[str, Any]:
             "message": "owner.subject must be empty when owner.kind is org",
         },
     ]
+    spec["properties"]["credentials"]["x-kubernetes-validations"] = [
+        {
+            "rule": "[has(self.secretRef), has(self.env), has(self.files)]"
+            ".filter(x, x).size() <= 1",
+            "message": "at most one of secretRef, env, files may be set",
+        },
+    ]
     status = _schema(ConnectionStatus)
     return {"type": "object", "properties": {"spec": spec, "status": status}, "required": ["spec"]}
 
