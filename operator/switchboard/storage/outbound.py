@@ -1,130 +1,86 @@
-"""Outbound HTTP under one safety policy: http(s) only, DNS answers checked against private and
-special ranges (unless allowed), redirects followed by hand and re-checked per hop, a connect
-timeout and a total deadline, and a response size cap."""
+"""Outbound HTTP under one safety policy: http(s) only, every connection's address (DNS answers
+included) checked against private and special ranges unless allowed, redirects re-checked per hop,
+a connect timeout, a total deadline and a response size cap."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from collections.abc import AsyncIterator, Mapping
+from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from switchboard.errors import FetchError, URLNotAllowedError
-from switchboard.plugins.contract import HttpResponse
+from switchboard.plugins.contract import ClientFactory, HttpResponse
+from switchboard.storage.addresses import MAX_REDIRECTS, OutboundPolicy, origin
 
-MAX_REDIRECTS = 10
-MAX_URL_LENGTH = 2048
 USER_AGENT = "switchboard/0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def parse_allow(entries: Sequence[str]) -> tuple[list[Network], set[str]]:
-    """Split an allow-list into networks (CIDRs or single addresses) and host names."""
-    networks: list[Network] = []
-    hosts: set[str] = set()
-    for raw in entries:
-        entry = raw.strip()
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            hosts.add(entry.lower().rstrip("."))
-    return networks, hosts
+__all__ = [
+    "MAX_REDIRECTS",
+    "GuardedBackend",
+    "OutboundClient",
+    "OutboundPolicy",
+    "PolicyTransport",
+    "client_factory",
+    "guarded_transport",
+]
 
 
-def _special(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _special(address.ipv4_mapped)
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or (
-            isinstance(address, ipaddress.IPv6Address)
-            and address in ipaddress.ip_network("fc00::/7")
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to addresses the policy accepts: the name is resolved once, every answer is
+    checked, and the socket goes to a checked address, so a DNS answer that changes between the
+    check and the connect (rebinding) cannot reach a refused address."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self.policy = policy
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
+        async with asyncio.timeout(timeout):
+            address = await self.policy.resolve(host, port)
+        return await self.inner.connect_tcp(
+            address,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,  # type: ignore[arg-type]
         )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: object = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise URLNotAllowedError("unix sockets are not an outbound destination")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def guarded_transport(policy: OutboundPolicy) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through `GuardedBackend`. httpx has no public hook
+    for the network backend, so the pool it builds is replaced by one that has it."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    if not hasattr(transport, "_pool"):  # pragma: no cover - fails loudly if httpx changes
+        raise RuntimeError("this httpx version has no connection pool to guard")
+    transport._pool = httpcore.AsyncConnectionPool(
+        # CA bundle variables (SSL_CERT_FILE) are honoured; proxy variables are not.
+        ssl_context=httpx.create_ssl_context(trust_env=True),
+        network_backend=GuardedBackend(policy),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
     )
-
-
-@dataclass
-class OutboundPolicy:
-    """Which destinations may be fetched. Empty allow-lists mean: public addresses only."""
-
-    allow_networks: list[Network] = field(default_factory=list)
-    allow_hosts: set[str] = field(default_factory=set)
-    max_bytes: int = 64 * 1024 * 1024
-    connect_timeout: float = 5.0
-    deadline: float = 30.0
-
-    @classmethod
-    def from_allow(cls, entries: Sequence[str], **kwargs: float | int) -> OutboundPolicy:
-        networks, hosts = parse_allow(entries)
-        return cls(allow_networks=networks, allow_hosts=hosts, **kwargs)  # type: ignore[arg-type]
-
-    def _allowed_address(self, address: Address) -> bool:
-        if any(address in net for net in self.allow_networks):
-            return True
-        mapped = getattr(address, "ipv4_mapped", None)
-        if mapped is not None and any(mapped in net for net in self.allow_networks):
-            return True
-        return not _special(address)
-
-    def check_url(self, url: str) -> tuple[str, int]:
-        """The (host, port) of an acceptable URL; raises URLNotAllowedError otherwise."""
-        if len(url) > MAX_URL_LENGTH:
-            raise URLNotAllowedError(f"URL is longer than {MAX_URL_LENGTH} characters")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise URLNotAllowedError(
-                f"only http and https URLs are fetched, not {parts.scheme or 'none'!r}"
-            )
-        if parts.username or parts.password:
-            raise URLNotAllowedError("URLs with embedded credentials are refused")
-        host = (parts.hostname or "").lower().rstrip(".")
-        if not host:
-            raise URLNotAllowedError("the URL has no host")
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise URLNotAllowedError("the URL has an invalid port") from None
-        return host, port
-
-    async def check_host(self, host: str, port: int) -> None:
-        """Refuse hosts that are, or resolve to, special addresses unless allowed. The message
-        never reveals what a name resolved to."""
-        if host in self.allow_hosts:
-            return
-        loopback_allowed = any(ipaddress.ip_address("127.0.0.1") in n for n in self.allow_networks)
-        if (host == "localhost" or host.endswith(".localhost")) and not loopback_allowed:
-            raise URLNotAllowedError(f"host {host!r} is a local name")
-        try:
-            literal: Address | None = ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            literal = None
-        if literal is not None:
-            if not self._allowed_address(literal):
-                raise URLNotAllowedError(f"address {host} is private or special")
-            return
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise FetchError(f"cannot resolve host {host!r}") from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not self._allowed_address(address):
-                raise URLNotAllowedError(f"host {host!r} resolves to a private or special address")
+    return transport
 
 
 class OutboundClient:
@@ -138,8 +94,8 @@ class OutboundClient:
             follow_redirects=False,
             timeout=httpx.Timeout(policy.deadline, connect=policy.connect_timeout),
             headers={"user-agent": USER_AGENT},
-            transport=transport,
-            trust_env=False,
+            transport=transport or guarded_transport(policy),
+            trust_env=False,  # a proxy would make the connect-time address check meaningless
         )
 
     async def aclose(self) -> None:
@@ -155,40 +111,47 @@ class OutboundClient:
         max_bytes: int | None = None,
         timeout: float | None = None,
     ) -> HttpResponse:
-        deadline = timeout if timeout is not None else self.policy.deadline
+        """One request, redirects followed by hand; a caller may tighten the policy's deadline and
+        size cap, never loosen them."""
+        deadline = min(timeout, self.policy.deadline) if timeout else self.policy.deadline
+        cap = min(max_bytes, self.policy.max_bytes) if max_bytes else self.policy.max_bytes
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(
-                    method, url, headers, content, max_bytes or self.policy.max_bytes
-                )
+                return await self._follow(method, url, dict(headers or {}), content, cap)
         except TimeoutError:
             raise FetchError(
-                f"no complete answer from {_origin(url)} within {deadline:g} s"
+                f"no complete answer from {origin(url)} within {deadline:g} s"
             ) from None
 
     async def _follow(
         self,
         method: str,
         url: str,
-        headers: Mapping[str, str] | None,
+        headers: dict[str, str],
         content: bytes | None,
         max_bytes: int,
     ) -> HttpResponse:
-        for _hop in range(MAX_REDIRECTS + 1):
-            host, port = self.policy.check_url(url)
-            await self.policy.check_host(host, port)
+        for _hop in range(self.policy.max_redirects + 1):
+            host, _port = self.policy.check_url(url)
+            self.policy.precheck_host(host)
             try:
                 request = self._client.build_request(method, url, headers=headers, content=content)
                 response = await self._client.send(request, stream=True)
             except httpx.TransportError as exc:
-                raise FetchError(f"cannot reach {_origin(url)}: {type(exc).__name__}") from exc
+                raise FetchError(f"cannot reach {origin(url)}: {type(exc).__name__}") from exc
             try:
-                if response.status_code in _REDIRECTS and "location" in response.headers:
-                    url = urljoin(url, response.headers["location"])
-                    if response.status_code == 303 or (
-                        response.status_code in (301, 302) and method == "POST"
-                    ):
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    target = urljoin(url, location)
+                    if origin(target) != origin(url):
+                        # Credentials were meant for the first origin, never for where it points.
+                        headers = {
+                            k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS
+                        }
+                    status = response.status_code
+                    if status == 303 or (status in (301, 302) and method == "POST"):
                         method, content = "GET", None
+                    url = target
                     continue
                 body = await _read_capped(response, max_bytes, url)
                 return HttpResponse(
@@ -199,52 +162,80 @@ class OutboundClient:
                 )
             finally:
                 await response.aclose()
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {_origin(url)}")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+        raise FetchError(f"more than {self.policy.max_redirects} redirects from {origin(url)}")
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"response from {_origin(url)} is over the {max_bytes:,}-byte cap")
+        raise FetchError(f"response from {origin(url)} is over the {max_bytes:,}-byte cap")
     chunks = []
     size = 0
     try:
+        # Decoded bytes are counted, so a small compressed body cannot inflate past the cap.
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > max_bytes:
-                raise FetchError(f"response from {_origin(url)} is over the {max_bytes:,}-byte cap")
+                raise FetchError(f"response from {origin(url)} is over the {max_bytes:,}-byte cap")
             chunks.append(chunk)
     except httpx.TransportError as exc:
-        raise FetchError(f"connection to {_origin(url)} broke: {type(exc).__name__}") from exc
+        raise FetchError(f"connection to {origin(url)} broke: {type(exc).__name__}") from exc
     return b"".join(chunks)
 
 
-class PolicyTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that checks every request against the policy before sending it; with
-    `follow_redirects=True` each hop comes through here again, so redirects are re-checked."""
+class _CappedStream(httpx.AsyncByteStream):
+    """A response body that fails once it passes the size cap (for SDK-owned clients)."""
 
-    def __init__(
-        self, policy: OutboundPolicy, inner: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self.policy = policy
-        self.inner = inner or httpx.AsyncHTTPTransport()
+    def __init__(self, inner: httpx.AsyncByteStream, max_bytes: int, url: str) -> None:
+        self.inner = inner
+        self.max_bytes = max_bytes
+        self.url = url
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host, port = self.policy.check_url(str(request.url))
-        await self.policy.check_host(host, port)
-        return await self.inner.handle_async_request(request)
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self.inner:
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise FetchError(
+                    f"response from {origin(self.url)} is over the {self.max_bytes:,}-byte cap"
+                )
+            yield chunk
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-def client_factory(policy: OutboundPolicy):  # type: ignore[no-untyped-def]
-    """A `ClientFactory` for SDKs: clients whose transport enforces `policy`."""
+class PolicyTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that checks every request against the policy before sending it; with
+    `follow_redirects=True` each hop comes through here again, so redirects are re-checked.
+    Connections are made by `GuardedBackend`; an `inner` transport given instead has its
+    destination resolved and checked here."""
+
+    def __init__(
+        self, policy: OutboundPolicy, inner: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.policy = policy
+        self._guarded = inner is None
+        self.inner = inner or guarded_transport(policy)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        host, port = self.policy.check_url(url)
+        self.policy.precheck_host(host)
+        if not self._guarded:
+            await self.policy.resolve(host, port)
+        response = await self.inner.handle_async_request(request)
+        stream = response.stream
+        if isinstance(stream, httpx.AsyncByteStream):
+            response.stream = _CappedStream(stream, self.policy.max_bytes, url)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def client_factory(policy: OutboundPolicy) -> ClientFactory:
+    """A `ClientFactory` for SDKs: clients whose transport enforces `policy` on every hop."""
 
     def make(
         headers: dict[str, str] | None = None,
@@ -253,11 +244,11 @@ def client_factory(policy: OutboundPolicy):  # type: ignore[no-untyped-def]
     ) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             transport=PolicyTransport(policy),
-            headers=headers,
+            headers={"user-agent": USER_AGENT, **(headers or {})},
             timeout=timeout or httpx.Timeout(policy.deadline, connect=policy.connect_timeout),
             auth=auth,
             follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            max_redirects=policy.max_redirects,
             trust_env=False,
         )
 
