@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -141,7 +142,7 @@ def _print_report(report: RunReport, output: str) -> None:
                 for r in report.resources
             ],
         }
-        out.print_json(json.dumps(body))
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
         return
     table = Table(title="plan" if report.dry_run else None)
     for column in ("NAMESPACE", "KIND", "NAME", "SLUG", "ACTION", "READY", "REASON", "MESSAGE"):

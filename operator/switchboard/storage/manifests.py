@@ -21,11 +21,11 @@ from switchboard.errors import PathEscapeError, SpecParseError
 from switchboard.plugins.documents import (
     EXPANSION_ALLOWANCE,
     MAX_EXPANSION,
-    SafeDumper,
     SafeLoader,
     expansion,
 )
 from switchboard.reconcile.ports import ManifestDocument, ManifestFile
+from switchboard.storage.emitting import dump_block
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _DOC_START = re.compile(rb"^---(?=[ \t\r\n]|$)", re.MULTILINE)
@@ -167,23 +167,8 @@ def load_documents(manifest: ManifestFile) -> list[ManifestDocument]:
     return out
 
 
-class _StatusDumper(SafeDumper):
-    """Block style, no anchors: the same status always renders to the same bytes."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def _render_status(status: dict[str, Any]) -> str:
-    rendered: str = yaml.dump(
-        {"status": status},
-        Dumper=_StatusDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=4096,  # never fold long messages: folding would change bytes between versions
-    )
-    return rendered
+    return dump_block("status", status)
 
 
 def with_status(chunk: bytes, status: dict[str, Any]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -146,8 +147,7 @@ class SqlCatalogStore:
         with self._session() as session:
             for tenant, slug in batch.removals:
                 self._remove(session, tenant, slug)
-            for write in batch.integrations:
-                self._upsert(session, write, now)
+            self._upsert_integrations(session, batch.integrations, now)
             for root, path in batch.file_removals:
                 session.execute(
                     delete(SourceFileRow).where(
@@ -165,79 +165,103 @@ class SqlCatalogStore:
             )
         )
 
-    def _upsert(self, session: Session, write: IntegrationWrite, now: datetime) -> None:
-        record = write.record
-        row = session.scalars(
-            select(IntegrationRow).where(
-                IntegrationRow.tenant == record.tenant, IntegrationRow.slug == record.slug
-            )
-        ).first()
-        values = {
-            "plugin_id": record.kind,
-            "name": record.name,
-            "description": record.description,
-            "config": record.config,
-            "can_remove": record.can_remove,
-            "can_refresh": record.can_refresh,
-            "spec_hash": record.spec_hash,
-            "resource": record.resource,
-            "manifest_hash": record.manifest_hash,
-            "updated_at": now,
-        }
-        if write.toolset is not None:
-            values["config_revised_at"] = int(now.timestamp() * 1000)
-        elif record.config_revised_at is not None:
-            values["config_revised_at"] = record.config_revised_at
-        if row is None:
-            session.execute(
-                insert(IntegrationRow).values(
-                    tenant=record.tenant, slug=record.slug, created_at=now, **values
-                )
-            )
-        else:
-            session.execute(
-                update(IntegrationRow).where(IntegrationRow.row_id == row.row_id).values(**values)
-            )
-        if write.toolset is not None:
-            self._replace_tools(session, record, write)
-
-    def _replace_tools(
-        self, session: Session, record: IntegrationRecord, write: IntegrationWrite
+    def _upsert_integrations(
+        self, session: Session, writes: list[IntegrationWrite], now: datetime
     ) -> None:
-        assert write.toolset is not None
-        scope = {"tenant": record.tenant, "owner": "", "subject": "", "connection": ""}
-        for table in (ToolRow, DefinitionRow):
-            session.execute(
-                delete(table).where(
-                    table.tenant == record.tenant,
-                    table.integration == record.slug,
-                    table.connection == "",
+        """Set-based: one lookup per tenant, then bulk inserts, updates and tool replacements."""
+        if not writes:
+            return
+        existing: dict[tuple[str, str], int] = {}
+        for tenant in {w.record.tenant for w in writes}:
+            slugs = [w.record.slug for w in writes if w.record.tenant == tenant]
+            for start in range(0, len(slugs), INSERT_CHUNK):
+                rows = session.execute(
+                    select(IntegrationRow.row_id, IntegrationRow.slug).where(
+                        IntegrationRow.tenant == tenant,
+                        IntegrationRow.slug.in_(slugs[start : start + INSERT_CHUNK]),
+                    )
                 )
+                existing.update({(tenant, slug): row_id for row_id, slug in rows})
+        revised = int(now.timestamp() * 1000)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for write in writes:
+            record = write.record
+            values: dict[str, Any] = {
+                "plugin_id": record.kind,
+                "name": record.name,
+                "description": record.description,
+                "config": record.config,
+                "can_remove": record.can_remove,
+                "can_refresh": record.can_refresh,
+                "spec_hash": record.spec_hash,
+                "resource": record.resource,
+                "manifest_hash": record.manifest_hash,
+                "updated_at": now,
+                # Tools changed: connections built before now are stale.
+                "config_revised_at": revised
+                if write.toolset is not None
+                else record.config_revised_at,
+            }
+            row_id = existing.get((record.tenant, record.slug))
+            if row_id is None:
+                inserts.append(
+                    {"tenant": record.tenant, "slug": record.slug, "created_at": now, **values}
+                )
+            else:
+                updates.append({"row_id": row_id, **values})
+        for start in range(0, len(inserts), INSERT_CHUNK):
+            session.execute(insert(IntegrationRow), inserts[start : start + INSERT_CHUNK])
+        if updates:
+            session.execute(update(IntegrationRow), updates)
+        self._replace_tools(session, [w for w in writes if w.toolset is not None])
+
+    def _replace_tools(self, session: Session, writes: list[IntegrationWrite]) -> None:
+        """Integration-scope tools and definitions (shared by every connection) replaced."""
+        if not writes:
+            return
+        by_tenant: dict[str, list[str]] = {}
+        for write in writes:
+            by_tenant.setdefault(write.record.tenant, []).append(write.record.slug)
+        for table in (ToolRow, DefinitionRow):
+            for tenant, slugs in by_tenant.items():
+                for start in range(0, len(slugs), INSERT_CHUNK):
+                    session.execute(
+                        delete(table).where(
+                            table.tenant == tenant,
+                            table.integration.in_(slugs[start : start + INSERT_CHUNK]),
+                            table.connection == "",
+                        )
+                    )
+        tool_rows: list[dict[str, Any]] = []
+        definition_rows: list[dict[str, Any]] = []
+        for write in writes:
+            record, toolset = write.record, write.toolset
+            assert toolset is not None
+            scope = {
+                "tenant": record.tenant,
+                "owner": "",
+                "subject": "",
+                "connection": "",
+                "integration": record.slug,
+                "plugin_id": record.kind,
+            }
+            tool_rows.extend(
+                {
+                    **scope,
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": tool.input_schema,
+                    "output_schema": tool.output_schema,
+                    "annotations": tool.annotations,
+                    "binding": tool.binding,
+                }
+                for tool in toolset.tools
             )
-        tool_rows = [
-            {
-                **scope,
-                "integration": record.slug,
-                "name": tool.name,
-                "plugin_id": record.kind,
-                "description": tool.description,
-                "input_schema": tool.input_schema,
-                "output_schema": tool.output_schema,
-                "annotations": tool.annotations,
-                "binding": tool.binding,
-            }
-            for tool in write.toolset.tools
-        ]
-        definition_rows = [
-            {
-                **scope,
-                "integration": record.slug,
-                "name": name,
-                "plugin_id": record.kind,
-                "schema": schema,
-            }
-            for name, schema in write.toolset.definitions.items()
-        ]
+            definition_rows.extend(
+                {**scope, "name": name, "schema": schema}
+                for name, schema in toolset.definitions.items()
+            )
         for table, rows in ((ToolRow, tool_rows), (DefinitionRow, definition_rows)):
             for start in range(0, len(rows), INSERT_CHUNK):
                 session.execute(insert(table), rows[start : start + INSERT_CHUNK])
