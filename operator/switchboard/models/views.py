@@ -32,3 +32,9 @@ class ToolView(CamelModel):
     requires_approval: bool = False
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
+    owner: str | None = None
+    """org or user, for a connection's tool."""
+    subject: str | None = None
+    """The user, for a user-owned connection's tool."""
+    connection: str | None = None
+    """The connection name, for a connection's tool."""
