@@ -13,6 +13,8 @@
     │   ├── IntegrationRemovalNotAllowedError
     │   ├── IntegrationNotFoundError
     │   ├── UnknownTemplateError
+    │   ├── IntegrationMissingError     a Connection names an integration the tenant does not have
+    │   ├── CredentialsMissingError     a Connection's Secret, key, variable or file is absent
     │   ├── CredentialsRejectedError    the upstream answered 401/403 to a connection's credentials
     │   ├── IntrospectionDisabledError  a GraphQL server refuses introspection (errors on __schema)
     │   └── PluginLoadError         a plugin failed validation at load time
@@ -107,6 +109,23 @@ class IntegrationNotFoundError(PermanentError):
 
 class UnknownTemplateError(PermanentError):
     reason = "UnknownTemplate"
+
+
+class IntegrationMissingError(PermanentError):
+    reason = "IntegrationMissing"
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        super().__init__(
+            f"integration {slug!r} does not exist in this namespace; the connection waits for it",
+            field="spec.integration",
+        )
+
+
+class CredentialsMissingError(PermanentError):
+    """Names the variables and where they were looked for; never a value."""
+
+    reason = "CredentialsMissing"
 
 
 class CredentialsRejectedError(PermanentError):
