@@ -17,6 +17,8 @@
     │   ├── CredentialsMissingError     a Connection's Secret, key, variable or file is absent
     │   ├── CredentialsRejectedError    the upstream answered 401/403 to a connection's credentials
     │   ├── IntrospectionDisabledError  a GraphQL server refuses introspection (errors on __schema)
+    │   ├── StdioNotAllowedError    a stdio MCP server while SWITCHBOARD_MCP_ALLOW_STDIO is off
+    │   ├── NotAnMcpServerError     the endpoint answers, but not as an MCP server
     │   └── PluginLoadError         a plugin failed validation at load time
     └── TemporaryError          an outage; the same input may work later (`delay` seconds)
         ├── FetchError              a remote source could not be read
@@ -134,6 +136,14 @@ class CredentialsRejectedError(PermanentError):
 
 class IntrospectionDisabledError(PermanentError):
     reason = "IntrospectionDisabled"
+
+
+class StdioNotAllowedError(PermanentError):
+    reason = "StdioDisabled"
+
+
+class NotAnMcpServerError(PermanentError):
+    reason = "NotMcp"
 
 
 class PluginLoadError(PermanentError):
