@@ -1,0 +1,165 @@
+"""Reading a GraphQL schema from bytes (a saved snapshot or a live answer): an introspection
+result (`{data: {__schema}}` or `{__schema}`) or SDL text, built by graphql-core."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSchema, build_ast_schema, build_client_schema, parse
+from graphql.validation.validate import validate_sdl
+
+from switchboard.errors import IntrospectionDisabledError, SpecParseError
+from switchboard.plugins.documents import check_size
+
+UPSTREAM_TEXT = 300
+"""Characters of an upstream error message kept in ours: enough to read, too few to flood status."""
+
+
+@dataclass
+class LoadedSchema:
+    """A built schema and what was noticed while reading it."""
+
+    schema: GraphQLSchema
+    form: str
+    """`introspection` or `sdl`."""
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # Building a large schema allocates hundreds of thousands of objects and no garbage; the
+    # cyclic collector's passes over them cost a third of the build, so pause it meanwhile.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def first_line(text: object, limit: int = UPSTREAM_TEXT) -> str:
+    """One line of untrusted text, capped: for quoting upstream messages in ours."""
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def graphql_errors(document: object) -> list[str] | None:
+    """The messages of a GraphQL-shaped error answer (`{errors: [{message}]}`), else None."""
+    if not isinstance(document, Mapping):
+        return None
+    errors = document.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return None
+    messages = [e.get("message") for e in errors if isinstance(e, Mapping)]
+    if not messages or not all(isinstance(m, str) for m in messages):
+        return None
+    return [str(m) for m in messages]
+
+
+def introspection_result(document: object, *, field: str) -> tuple[dict[str, Any], list[str]]:
+    """`{"__schema": ...}` from either accepted shape, plus warnings. An answer that carries
+    only errors means the server refuses introspection."""
+    if not isinstance(document, Mapping):
+        raise SpecParseError(
+            "not an introspection result: expected an object with `data.__schema` or `__schema`",
+            field=field,
+        )
+    data = document.get("data", document)
+    schema = data.get("__schema") if isinstance(data, Mapping) else None
+    messages = graphql_errors(document)
+    if isinstance(schema, Mapping):
+        warnings = []
+        if messages:
+            warnings.append(
+                f"the introspection result also carries errors: {first_line(messages[0])}"
+            )
+        return {"__schema": schema}, warnings
+    if messages:
+        raise IntrospectionDisabledError(
+            f"the server answered introspection with errors ({first_line(messages[0])}); "
+            "introspection looks disabled: save the schema and set spec.graphql.introspection",
+            field=field,
+        )
+    raise SpecParseError(
+        "not an introspection result: expected an object with `data.__schema` or `__schema`",
+        field=field,
+    )
+
+
+def build_from_introspection(
+    introspection: dict[str, Any], *, field: str, form: str = "introspection"
+) -> LoadedSchema:
+    """Build a schema with graphql-core. `assume_valid`: a real-world schema that breaks a
+    type-system rule (GitHub's breaks nine) still describes callable operations."""
+    try:
+        with _no_cyclic_gc():
+            schema = build_client_schema(introspection, assume_valid=True)  # type: ignore[arg-type]
+            _touch_all(schema)
+    except RecursionError:
+        raise SpecParseError(
+            "type references nest too deeply to be a real schema", field=field
+        ) from None
+    except (GraphQLError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise SpecParseError(
+            f"not a valid introspection result: {first_line(exc)}", field=field
+        ) from exc
+    return LoadedSchema(schema=schema, form=form)
+
+
+def _touch_all(schema: GraphQLSchema) -> None:
+    # graphql-core resolves some type references lazily (thunks); resolve them here so that a
+    # dangling reference is reported as a bad schema, not as a crash while compiling tools.
+    for named in schema.type_map.values():
+        for attr in ("fields", "interfaces", "types"):
+            if hasattr(named, attr):
+                getattr(named, attr)
+
+
+def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
+    """Build a schema from SDL text. Rule violations (a field defined twice, as in the SDL that
+    `@octokit/graphql-schema` publishes) become warnings; syntax errors and unknown types fail."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecParseError("the schema is not UTF-8 text", field=field) from exc
+    try:
+        with _no_cyclic_gc():
+            document = parse(text, no_location=True)
+            problems = validate_sdl(document)
+            schema = build_ast_schema(document, assume_valid=True, assume_valid_sdl=True)
+            _touch_all(schema)
+    except RecursionError:
+        raise SpecParseError("the SDL nests too deeply to be a real schema", field=field) from None
+    except (GraphQLError, TypeError, ValueError) as exc:
+        raise SpecParseError(f"not valid GraphQL SDL: {first_line(exc)}", field=field) from exc
+    loaded = LoadedSchema(schema=schema, form="sdl")
+    if problems:
+        loaded.warnings.append(
+            f"the SDL breaks {len(problems)} schema rule(s); "
+            f"the first: {first_line(problems[0].message)}"
+        )
+    return loaded
+
+
+def load_schema(body: bytes, *, field: str, limit: int) -> LoadedSchema:
+    """A schema from a snapshot: JSON when the text starts with `{`, else SDL."""
+    check_size(body, limit, field=field)
+    stripped = body.lstrip()
+    if not stripped:
+        raise SpecParseError("the schema document is empty", field=field)
+    if stripped[:1] != b"{":
+        return build_from_sdl(body, field=field)
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise SpecParseError(f"not valid JSON: {first_line(exc)}", field=field) from exc
+    introspection, warnings = introspection_result(document, field=field)
+    loaded = build_from_introspection(introspection, field=field)
+    loaded.warnings.extend(warnings)
+    return loaded
