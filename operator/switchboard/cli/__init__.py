@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from switchboard.cli import cataloging, reconciling, rendering  # noqa: F401 - they register commands
+from switchboard.cli import (  # noqa: F401 - each module registers its commands
+    cataloging,
+    reconciling,
+    rendering,
+    serving,
+)
 from switchboard.cli.common import app
 
 
