@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from switchboard.errors import InvalidSpecError, SpecParseError
 from switchboard.models.auth import AuthMethodDescriptor
+from switchboard.models.detection import DetectionResult
 from switchboard.models.integration import OpenApiSpec
 from switchboard.models.records import IntegrationRecord, Registration, ToolSet
 from switchboard.plugins.contract import (
@@ -20,6 +21,7 @@ from switchboard.plugins.contract import (
 )
 from switchboard.plugins.documents import parse_document
 from switchboard.plugins.openapi.compiling import compile_document
+from switchboard.plugins.openapi.detecting import detect_openapi
 from switchboard.plugins.openapi.securing import derive_templates
 from switchboard.plugins.templates import combine, describe_all, dump_templates
 
@@ -117,6 +119,9 @@ class OpenApiPlugin(BasePlugin):
 
     def describe_auth_methods(self, config: Mapping[str, Any]) -> list[AuthMethodDescriptor]:
         return describe_all(config.get("authenticationTemplate"))
+
+    async def detect(self, url: str, ctx: PluginContext) -> DetectionResult | None:
+        return await detect_openapi(url, ctx)
 
     def describe_display(self, config: Mapping[str, Any]) -> str | None:
         for key in ("baseUrl", "sourceUrl"):
