@@ -22,7 +22,8 @@
     │   └── PluginLoadError         a plugin failed validation at load time
     └── TemporaryError          an outage; the same input may work later (`delay` seconds)
         ├── FetchError              a remote source could not be read
-        └── StorageError            the database failed
+        ├── StorageError            the database failed
+        └── ClusterApiError         the Kubernetes API server failed or refused a call
 
 Every error carries a `reason` (CamelCase, for conditions) and a `field` when one input field is
 to blame. Messages never contain credential values or DNS results. Third-party exceptions are
@@ -166,3 +167,7 @@ class FetchError(TemporaryError):
 
 class StorageError(TemporaryError):
     reason = "StorageFailed"
+
+
+class ClusterApiError(TemporaryError):
+    reason = "ClusterApiFailed"
