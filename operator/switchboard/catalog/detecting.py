@@ -153,7 +153,7 @@ def finish(result: DetectionResult, url: str, taken: Collection[str]) -> Detecti
         raise ValueError(f"endpoint {result.endpoint[:80]!r} is not an http(s) URL")
     host = urlsplit(endpoint).hostname or ""
     name = result.name.strip() or host
-    base = slugify(result.slug or name, fallback=slugify(host, fallback=result.kind))
+    base = slugify(result.slug or name, fallback=result.kind)
     return result.model_copy(
         update={"endpoint": endpoint, "name": name, "slug": unique_slug(base, taken)}
     )
