@@ -18,6 +18,8 @@ from switchboard.plugins.mcp.stdio import child_environment, resolve_command
 from switchboard.plugins.templates import Template, dump_templates
 
 FIELD = "spec.mcp"
+STORED_ONLY = frozenset({"derivedAuthentication"})
+"""Keys of the stored config that are not spec fields."""
 
 
 def parse_spec(config: Mapping[str, Any]) -> McpSpec:
@@ -37,6 +39,11 @@ def parse_spec(config: Mapping[str, Any]) -> McpSpec:
     elif not spec.command or not spec.command.strip():
         raise InvalidSpecError("required when transport is stdio", field=f"{FIELD}.command")
     return spec
+
+
+def parse_stored(config: Mapping[str, Any]) -> McpSpec:
+    """The spec back from a stored config (which also keeps what registration derived)."""
+    return parse_spec({k: v for k, v in config.items() if k not in STORED_ONLY})
 
 
 def require_stdio_allowed(spec: McpSpec, ctx: PluginContext) -> None:

@@ -21,7 +21,7 @@ from switchboard.plugins.contract import (
 )
 from switchboard.plugins.mcp import auth, detecting
 from switchboard.plugins.mcp.compiling import compile_tools
-from switchboard.plugins.mcp.configuring import parse_spec, require_stdio_allowed, target_for
+from switchboard.plugins.mcp.configuring import parse_stored, require_stdio_allowed, target_for
 from switchboard.plugins.mcp.discovering import DiscoveryError, Target, discover
 from switchboard.plugins.mcp.probing import PROBE_TIMEOUT
 from switchboard.plugins.mcp.registering import register_server
@@ -83,7 +83,7 @@ class McpPlugin(BasePlugin):
         connection: ConnectionRequest | None,
         ctx: PluginContext,
     ) -> Target:
-        spec = parse_spec(integration.config)
+        spec = parse_stored(integration.config)
         require_stdio_allowed(spec, ctx)
         raw = integration.config.get("authenticationTemplate")
         template = auth.select(raw, connection.template) if connection is not None else None
