@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from switchboard.cli import (  # noqa: F401 - each module registers its commands
     cataloging,
+    detecting,
     reconciling,
     rendering,
     serving,
