@@ -40,7 +40,7 @@ class AppContext:
             settings=settings,
             engine=engine,
             store=SqlCatalogStore(engine),
-            registry=load_plugins(),
+            registry=load_plugins(lazy=True),
             http=OutboundClient(policy),
             policy=policy,
         )

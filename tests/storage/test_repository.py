@@ -136,3 +136,14 @@ def test_update_text_changes_only_name_and_description(engine: Engine) -> None:
     updated = store.update_text("acme", "petstore", name="Pets", description=None)
     assert updated is not None and updated.name == "Pets" and updated.config == {"k": 1}
     assert store.update_text("acme", "nothing", name="x", description=None) is None
+
+
+def test_head_revision_read_from_files_matches_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from switchboard.storage.database import MIGRATIONS, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()

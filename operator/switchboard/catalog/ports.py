@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 from switchboard.models.connection import ConnectionKey, ConnectionRecord, Credentials
@@ -71,9 +70,7 @@ class CatalogStore(Protocol):
 
     def list_integrations(self, tenant: str | None = None) -> list[IntegrationRecord]: ...
 
-    def get_many(
-        self, keys: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], IntegrationRecord]:
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], IntegrationRecord]:
         """The stored records among `keys` ((tenant, slug) pairs)."""
         ...
 

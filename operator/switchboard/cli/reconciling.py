@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -142,7 +142,7 @@ def _print_report(report: RunReport, output: str) -> None:
                 for r in report.resources
             ],
         }
-        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+        sys.stdout.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     table = Table(title="plan" if report.dry_run else None)
     for column in ("NAMESPACE", "KIND", "NAME", "SLUG", "ACTION", "READY", "REASON", "MESSAGE"):

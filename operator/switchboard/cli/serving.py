@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from switchboard.api.app import create_app
 from switchboard.cli.common import DbOption, _open, _settings, app
 
 
@@ -18,5 +16,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
 ) -> None:
     """Serve the catalog over HTTP: /api/integrations, /api/integrations/{slug}, /api/tools."""
+    import uvicorn  # imported here: the other commands need no web server
+
+    from switchboard.api.app import create_app
+
     context = _open(_settings(db=db))
     uvicorn.run(create_app(context.catalog), host=host, port=port, log_level="info")

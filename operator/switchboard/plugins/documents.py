@@ -10,10 +10,11 @@ import yaml
 from switchboard.errors import SpecParseError, SpecTooLargeError
 
 try:  # libyaml when present: ten times faster on large specs
-    from yaml import CSafeDumper as SafeDumper
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader  # type: ignore[assignment]
+
+__all__ = ["SafeLoader", "check_size", "expansion", "guard_yaml", "parse_document"]
 
 MAX_EXPANSION = 50
 """A YAML document may not expand (through aliases) to more than this many times its node count,

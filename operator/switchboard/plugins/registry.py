@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import EntryPoint, entry_points
 
 from switchboard.errors import PluginLoadError, UnknownKindError
@@ -27,15 +27,34 @@ log = logging.getLogger(__name__)
 
 
 class PluginRegistry:
-    """Loaded plugins in registration order (`order`, then id)."""
+    """Plugins in registration order (`order`, then id). With a `loader`, plugins are imported on
+    first use, so commands that need none (a no-op reconcile) do not pay for their SDKs."""
 
-    def __init__(self, plugins: Iterable[Plugin]) -> None:
+    def __init__(
+        self,
+        plugins: Iterable[Plugin] = (),
+        *,
+        loader: Callable[[], Iterable[Plugin]] | None = None,
+    ) -> None:
+        self._loader = loader
+        self._loaded: dict[str, Plugin] | None = None if loader else self._index(plugins)
+
+    @staticmethod
+    def _index(plugins: Iterable[Plugin]) -> dict[str, Plugin]:
         ordered = sorted(plugins, key=lambda p: (getattr(p, "order", 100), p.id))
-        self._plugins: dict[str, Plugin] = {}
+        index: dict[str, Plugin] = {}
         for plugin in ordered:
-            if plugin.id in self._plugins:
+            if plugin.id in index:
                 raise PluginLoadError(f"plugin id {plugin.id!r} is registered twice")
-            self._plugins[plugin.id] = plugin
+            index[plugin.id] = plugin
+        return index
+
+    @property
+    def _plugins(self) -> dict[str, Plugin]:
+        if self._loaded is None:
+            assert self._loader is not None
+            self._loaded = self._index(self._loader())
+        return self._loaded
 
     def __iter__(self) -> Iterator[Plugin]:
         return iter(self._plugins.values())
@@ -79,13 +98,20 @@ def _load_one(entry: EntryPoint) -> Plugin:
     return validate(candidate, name=entry.name)
 
 
-def load_plugins(names: Iterable[str] | None = None) -> PluginRegistry:
-    """Every plugin in the entry-point group (or only `names`), validated."""
-    wanted = set(names) if names is not None else None
+def _load_all(wanted: set[str] | None) -> list[Plugin]:
     plugins = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if wanted is not None and entry.name not in wanted:
             continue
         plugins.append(_load_one(entry))
         log.debug("loaded plugin %s", entry.name)
-    return PluginRegistry(plugins)
+    return plugins
+
+
+def load_plugins(names: Iterable[str] | None = None, *, lazy: bool = False) -> PluginRegistry:
+    """Every plugin in the entry-point group (or only `names`), validated; with `lazy`, on first
+    use (a broken plugin then fails, with its name, the first time the registry is used)."""
+    wanted = set(names) if names is not None else None
+    if lazy:
+        return PluginRegistry(loader=lambda: _load_all(wanted))
+    return PluginRegistry(_load_all(wanted))

@@ -171,7 +171,7 @@ class FileReconciler:
             report.files_read += 1
             if MARKER not in file.body:
                 # Not a Switchboard manifest (a spec, another tool's YAML): never parsed.
-                report.skipped_documents += len(file.chunks)
+                report.skipped_documents += len(self.manifests.split(file))
                 changed_files.append(file)
                 continue
             try:
@@ -230,9 +230,15 @@ class FileReconciler:
     async def _reconcile_all(
         self, declared: list[_Declared], unchanged: list[dict[str, Any]]
     ) -> list[IntegrationOutcome | None]:
-        stored: dict[tuple[str, str], IntegrationRecord] = {
-            (r.tenant, r.slug): r for r in self.store.list_integrations()
-        }
+        keys = set()
+        for item in declared:
+            if item.resource is not None:
+                try:
+                    keys.add((item.resource.tenant, resolve_slug(item.resource)))
+                except SwitchboardError:
+                    continue
+        # Only the rows this run can touch: a no-op run over a large catalog reads none.
+        stored = self.store.get_many(keys) if keys else {}
         claims: dict[tuple[str, str], str] = {}
         for (tenant, slug), record in stored.items():
             if record.resource:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,8 +35,40 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def head_revision() -> str:
+    """The newest migration's id, read from the files (no Alembic import on the hot path)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for line in path.read_text().splitlines():
+            if line.startswith("revision = "):
+                revisions.add(line.split("=", 1)[1].strip().strip("'\""))
+            elif line.startswith("down_revision = ") and "None" not in line:
+                parents.add(line.split("=", 1)[1].strip().strip("'\""))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise StorageError(f"migrations have {len(heads)} heads; expected one")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return str(value) if value is not None else None
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; a current schema costs one query)."""
+    try:
+        if current_revision(engine) == head_revision():
+            return
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database unavailable: {type(exc).__name__}") from exc
+    from alembic import command  # imported here: only a schema change needs Alembic
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = None

@@ -84,7 +84,12 @@ class ManifestRepository:
 
     def read(self, path: str) -> ManifestFile:
         body = (self.root / path).read_bytes()
-        return ManifestFile(path=path, body=body, chunks=split_documents(body))
+        return ManifestFile(path=path, body=body)
+
+    def split(self, manifest: ManifestFile) -> list[bytes]:
+        if not manifest.chunks:
+            manifest.chunks = split_documents(manifest.body)
+        return manifest.chunks
 
     def write(self, path: str, body: bytes) -> None:
         target = self.root / path
@@ -93,6 +98,7 @@ class ManifestRepository:
         temporary.replace(target)
 
     def load(self, manifest: ManifestFile) -> list[ManifestDocument]:
+        self.split(manifest)
         return load_documents(manifest)
 
     def with_status(self, chunk: bytes, status: dict[str, Any]) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from switchboard.catalog.ports import FileState, IntegrationWrite, WriteBatch
 from switchboard.errors import StorageError
 from switchboard.models.records import IntegrationRecord, StoredTool, ToolDefinition
+from switchboard.storage.connections import write_connections
 from switchboard.storage.tables import (
     ConnectionRow,
     DefinitionRow,
@@ -73,6 +74,23 @@ class SqlCatalogStore:
             if tenant is not None:
                 query = query.where(IntegrationRow.tenant == tenant)
             return [_record(row) for row in session.scalars(query)]
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], IntegrationRecord]:
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, slug in keys:
+            by_tenant.setdefault(tenant, []).append(slug)
+        found: dict[tuple[str, str], IntegrationRecord] = {}
+        with self._session() as session:
+            for tenant, slugs in by_tenant.items():
+                for start in range(0, len(slugs), INSERT_CHUNK):
+                    rows = session.scalars(
+                        select(IntegrationRow).where(
+                            IntegrationRow.tenant == tenant,
+                            IntegrationRow.slug.in_(slugs[start : start + INSERT_CHUNK]),
+                        )
+                    )
+                    found.update({(row.tenant, row.slug): _record(row) for row in rows})
+        return found
 
     def tool_names(self, tenant: str, slug: str) -> list[str]:
         with self._session() as session:
@@ -148,6 +166,7 @@ class SqlCatalogStore:
             for tenant, slug in batch.removals:
                 self._remove(session, tenant, slug)
             self._upsert_integrations(session, batch.integrations, now)
+            write_connections(session, batch.connections, batch.connection_removals, now)
             for root, path in batch.file_removals:
                 session.execute(
                     delete(SourceFileRow).where(
