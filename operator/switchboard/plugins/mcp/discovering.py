@@ -97,6 +97,8 @@ def explain(exc: BaseException, where: str) -> DiscoveryError:
             if status == 401:
                 return DiscoveryError("Unauthorized", f"{where} asks for credentials", status=401)
             return DiscoveryError("HttpError", f"{where} answered HTTP {status}", status=status)
+        if isinstance(leaf, httpx2.SSEError):
+            return DiscoveryError("ProtocolError", f"{where} did not answer with an event stream")
         if isinstance(leaf, ResponseTooLarge):
             return DiscoveryError("TooLarge", f"{where} sent an answer over the size cap")
         if isinstance(leaf, httpx2.TimeoutException | TimeoutError):
@@ -237,9 +239,11 @@ async def discover(target: Target, factory: BridgedFactory | None, *, deadline: 
                 except anyio.get_cancelled_exc_class():
                     raise
                 except Exception as exc:  # SDK errors of every kind are read by `explain`
-                    failure = explain(exc, where)
+                    latest = explain(exc, where)
+                    # The fallback's failure tells more only if it got further than the first.
+                    failure = latest if failure is None or connected else failure
                     # Only a transport that could not even initialize earns the SSE fallback.
-                    if connected or failure.reason not in FALLBACK_REASONS:
+                    if connected or latest.reason not in FALLBACK_REASONS:
                         break
     except TimeoutError:
         raise DiscoveryError(
