@@ -358,3 +358,14 @@ async def test_dump_is_plain_json(ctx: PluginContext) -> None:
         "seconds": dumped["detectors"][1]["seconds"],
         "error": "ValueError",
     }
+
+
+async def test_plugins_without_a_detector_are_not_asked(ctx: PluginContext) -> None:
+    class Plain(BasePlugin):
+        id = "plain"
+
+        async def register(self, request: RegistrationRequest, ctx: PluginContext) -> Registration:
+            raise NotImplementedError
+
+    detection = await detect(URL, PluginRegistry([Plain(), Detector("a", 1, "low")]), ctx)
+    assert [d.plugin for d in detection.detectors] == ["a"]

@@ -18,7 +18,7 @@ from switchboard.catalog.prefetching import RecordingHttp
 from switchboard.catalog.slugs import slugify, unique_slug
 from switchboard.errors import InvalidSpecError, URLNotAllowedError
 from switchboard.models.detection import CONFIDENCE_RANK, DetectionResult
-from switchboard.plugins.contract import HttpResponse, Plugin, PluginContext
+from switchboard.plugins.contract import BasePlugin, HttpResponse, Plugin, PluginContext
 from switchboard.plugins.registry import PluginRegistry
 
 MAX_URL_LENGTH = 2048
@@ -159,6 +159,11 @@ def finish(result: DetectionResult, url: str, taken: Collection[str]) -> Detecti
     )
 
 
+def has_detector(plugin: Plugin) -> bool:
+    """A plugin that overrides `BasePlugin.detect` (or does not derive from it) has a detector."""
+    return getattr(type(plugin), "detect", None) is not BasePlugin.detect
+
+
 @dataclass
 class _Answer:
     result: object
@@ -225,7 +230,7 @@ async def detect(
     limit = deadline if deadline is not None else ctx.detect_deadline
     recorder = RecordingHttp(ctx.http, budget=ctx.max_spec_bytes) if keep_documents else None
     run_ctx = dataclasses.replace(ctx, http=recorder) if recorder is not None else ctx
-    plugins = list(registry)
+    plugins = [p for p in registry if has_detector(p)]
     started = time.perf_counter()
     tasks = [asyncio.create_task(_ask(p, target, run_ctx)) for p in plugins]
     pending: set[asyncio.Task[_Answer]] = set()
