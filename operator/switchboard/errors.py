@@ -19,10 +19,12 @@
     │   ├── IntrospectionDisabledError  a GraphQL server refuses introspection (errors on __schema)
     │   ├── StdioNotAllowedError    a stdio MCP server while SWITCHBOARD_MCP_ALLOW_STDIO is off
     │   ├── NotAnMcpServerError     the endpoint answers, but not as an MCP server
+    │   ├── NothingDetectedError    `kind: auto`: every detector answered, none recognized the URL
     │   └── PluginLoadError         a plugin failed validation at load time
     └── TemporaryError          an outage; the same input may work later (`delay` seconds)
         ├── FetchError              a remote source could not be read
         ├── StorageError            the database failed
+        ├── DetectionIncompleteError  `kind: auto`: nothing recognized, some detectors failed
         └── ClusterApiError         the Kubernetes API server failed or refused a call
 
 Every error carries a `reason` (CamelCase, for conditions) and a `field` when one input field is
@@ -147,6 +149,10 @@ class NotAnMcpServerError(PermanentError):
     reason = "NotMcp"
 
 
+class NothingDetectedError(PermanentError):
+    reason = "NothingDetected"
+
+
 class PluginLoadError(PermanentError):
     reason = "PluginLoadFailed"
 
@@ -167,6 +173,10 @@ class FetchError(TemporaryError):
 
 class StorageError(TemporaryError):
     reason = "StorageFailed"
+
+
+class DetectionIncompleteError(TemporaryError):
+    reason = "DetectionIncomplete"
 
 
 class ClusterApiError(TemporaryError):
