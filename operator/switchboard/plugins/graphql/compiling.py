@@ -16,6 +16,7 @@ from switchboard.plugins.graphql.selecting import (
     operation_document,
     operation_name,
 )
+from switchboard.plugins.graphql.snapshots import no_cyclic_gc
 
 KINDS = ("query", "mutation", "subscription")
 NOT_INVOCABLE = "subscriptions stream events over a long-lived transport; a tool call cannot"
@@ -87,6 +88,11 @@ def _root(schema: GraphQLSchema, kind: str) -> GraphQLObjectType | None:
 
 def compile_schema(schema: GraphQLSchema, *, depth: int | None = None) -> Compiled:
     """Every root field as a tool, in schema order; `__`-prefixed fields are skipped."""
+    with no_cyclic_gc():
+        return _compile(schema, depth)
+
+
+def _compile(schema: GraphQLSchema, depth: int | None) -> Compiled:
     inputs = InputSchemas()
     selector = Selector(depth) if depth else Selector()
     tools: list[ToolDefinition] = []

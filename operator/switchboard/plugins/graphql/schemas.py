@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
@@ -48,22 +49,32 @@ FORMATS = {
 InputValue = GraphQLArgument | GraphQLInputField
 
 
-def _json_default(value: Any, type_: GraphQLInputType) -> tuple[bool, Any]:
-    """A default as JSON (enums by name), or (False, None) when it cannot be shown."""
-    if value is Undefined:
-        return False, None
+def _default(value: InputValue) -> tuple[bool, Any]:
+    """(has a default, the default as JSON with enums by name); a default that cannot be shown
+    as JSON still counts as present."""
+    default = getattr(value, "default", None)  # graphql-core >= 3.3 keeps the literal
     try:
-        literal = ast_from_value(value, type_)
-        if literal is None:
+        if default is not None:
+            if default.literal is not None:
+                return True, value_from_ast_untyped(default.literal)
+            orjson.dumps(default.value)  # a runtime (external) value: shown only if it is JSON
+            return True, default.value
+        legacy = getattr(value, "default_value", Undefined)  # graphql-core 3.2
+        if legacy is Undefined:
             return False, None
-        return True, value_from_ast_untyped(literal)
-    except (GraphQLError, TypeError, ValueError):
-        return False, None
+        literal = ast_from_value(legacy, value.type)
+        return True, value_from_ast_untyped(literal) if literal is not None else None
+    except (GraphQLError, TypeError, ValueError, orjson.JSONEncodeError):
+        return True, None
 
 
 def required(value: InputValue) -> bool:
     """Non-null with no default: the caller must supply it."""
-    return isinstance(value.type, GraphQLNonNull) and value.default_value is Undefined
+    if not isinstance(value.type, GraphQLNonNull):
+        return False
+    if getattr(value, "default", None) is not None:
+        return False
+    return getattr(value, "default_value", Undefined) is Undefined
 
 
 class InputSchemas:
@@ -96,8 +107,8 @@ class InputSchemas:
         extra: dict[str, Any] = {}
         if value.description:
             extra["description"] = value.description
-        shown, default = _json_default(value.default_value, value.type)
-        if shown:
+        present, default = _default(value)
+        if present and default is not None:
             extra["default"] = default
         if value.deprecation_reason is not None:
             extra["deprecated"] = True

@@ -10,12 +10,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, GraphQLSchema, build_ast_schema, build_client_schema, parse
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLWrappingType,
+    build_ast_schema,
+    build_client_schema,
+    parse,
+)
 from graphql.validation.validate import validate_sdl
 
 from switchboard.errors import IntrospectionDisabledError, SpecParseError
 from switchboard.plugins.documents import check_size
 
+MAX_WRAPPERS = 16
+"""List and non-null wrappers around one type: real schemas use up to five (`[[Int!]!]!`) and the
+standard introspection query reads eight; deeper nesting only serves to exhaust the stack."""
 UPSTREAM_TEXT = 300
 """Characters of an upstream error message kept in ours: enough to read, too few to flood status."""
 
@@ -31,7 +41,7 @@ class LoadedSchema:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     # Building a large schema allocates hundreds of thousands of objects and no garbage; the
     # cyclic collector's passes over them cost a third of the build, so pause it meanwhile.
     enabled = gc.isenabled()
@@ -98,9 +108,9 @@ def build_from_introspection(
     """Build a schema with graphql-core. `assume_valid`: a real-world schema that breaks a
     type-system rule (GitHub's breaks nine) still describes callable operations."""
     try:
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             schema = build_client_schema(introspection, assume_valid=True)  # type: ignore[arg-type]
-            _touch_all(schema)
+            _check_all(schema, field)
     except RecursionError:
         raise SpecParseError(
             "type references nest too deeply to be a real schema", field=field
@@ -112,13 +122,32 @@ def build_from_introspection(
     return LoadedSchema(schema=schema, form=form)
 
 
-def _touch_all(schema: GraphQLSchema) -> None:
-    # graphql-core resolves some type references lazily (thunks); resolve them here so that a
-    # dangling reference is reported as a bad schema, not as a crash while compiling tools.
+def _wrappers(type_: object) -> int:
+    count = 0
+    while isinstance(type_, GraphQLWrappingType):
+        type_, count = type_.of_type, count + 1
+    return count
+
+
+def _check_all(schema: GraphQLSchema, field: str) -> None:
+    """Resolve every lazy type reference (graphql-core builds fields on first use), so a
+    dangling one is reported as a bad schema rather than a crash while compiling tools, and
+    refuse absurd wrapper nesting before anything recurses through it."""
     for named in schema.type_map.values():
-        for attr in ("fields", "interfaces", "types"):
-            if hasattr(named, attr):
-                getattr(named, attr)
+        fields = getattr(named, "fields", None)
+        for attr in ("interfaces", "types"):
+            getattr(named, attr, None)
+        for member in (fields or {}).values():
+            deepest = max(
+                [_wrappers(member.type)]
+                + [_wrappers(arg.type) for arg in (getattr(member, "args", None) or {}).values()]
+            )
+            if deepest > MAX_WRAPPERS:
+                raise SpecParseError(
+                    f"{named.name} has a type wrapped {deepest} times in lists and non-nulls "
+                    f"(at most {MAX_WRAPPERS}); this is not a real schema",
+                    field=field,
+                )
 
 
 def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
@@ -129,11 +158,11 @@ def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
     except UnicodeDecodeError as exc:
         raise SpecParseError("the schema is not UTF-8 text", field=field) from exc
     try:
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             document = parse(text, no_location=True)
             problems = validate_sdl(document)
             schema = build_ast_schema(document, assume_valid=True, assume_valid_sdl=True)
-            _touch_all(schema)
+            _check_all(schema, field)
     except RecursionError:
         raise SpecParseError("the SDL nests too deeply to be a real schema", field=field) from None
     except (GraphQLError, TypeError, ValueError) as exc:
