@@ -47,30 +47,30 @@ async def watch_tools(
             with suppress(anyio.WouldBlock):
                 send.send_nowait(None)
 
-    failure: DiscoveryError | None = None
-    connected: list[str] = []
-    for kind in transports(target):
-        try:
-            async with connect(target, factory, kind=kind, on_message=on_message) as client:
-                connected.append(kind)
-                if client.protocol_version in MODERN_PROTOCOL_VERSIONS:
-                    async with client.listen(tools_list_changed=True) as subscription:
-                        if ready is not None:
-                            ready.set()
-                        async for _event in subscription:
-                            await on_change()
-                    return
-                if ready is not None:
-                    ready.set()
-                async with receive:
+    async with send, receive:
+        failure: DiscoveryError | None = None
+        connected: list[str] = []
+        for kind in transports(target):
+            try:
+                async with connect(target, factory, kind=kind, on_message=on_message) as client:
+                    connected.append(kind)
+                    if client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                        async with client.listen(tools_list_changed=True) as subscription:
+                            if ready is not None:
+                                ready.set()
+                            async for _event in subscription:
+                                await on_change()
+                        return
+                    if ready is not None:
+                        ready.set()
                     async for _ in receive:
                         await on_change()
-                return
-        except anyio.get_cancelled_exc_class():
-            raise
-        except Exception as exc:  # SDK errors of every kind are read by `explain`
-            failure = explain(exc, "the MCP server")
-            if connected or failure.reason not in FALLBACK_REASONS:
-                break
+                    return
+            except anyio.get_cancelled_exc_class():
+                raise
+            except Exception as exc:  # SDK errors of every kind are read by `explain`
+                failure = explain(exc, "the MCP server")
+                if connected or failure.reason not in FALLBACK_REASONS:
+                    break
     assert failure is not None
     raise failure
