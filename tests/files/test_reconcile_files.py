@@ -158,3 +158,18 @@ def test_catalog_list_and_get_read_the_mirror(run: Run) -> None:
 def test_usage_errors_exit_2(run: Run) -> None:
     assert run("reconcile", "does-not-exist").exit_code == 2
     assert run("reconcile", "examples", "-o", "xml").exit_code == 2
+
+
+def test_flow_style_documents_get_status_too(run: Run, repo: Path) -> None:
+    flow = (
+        "{apiVersion: switchboard.dev/v1alpha1, kind: Integration, metadata: {name: flow, namespace: acme},"
+        " spec: {kind: openapi, openapi: {source: {file: examples/specs/weather.yaml}}}}\n"
+    )
+    (repo / "examples/flow.yaml").write_text(flow)
+    assert run("reconcile", "examples").exit_code == 0
+    doc = yaml.safe_load((repo / "examples/flow.yaml").read_text())
+    assert doc["spec"]["openapi"]["source"]["file"] == "examples/specs/weather.yaml"
+    assert doc["status"]["slug"] == "flow"
+    before = (repo / "examples/flow.yaml").read_bytes()
+    assert run("reconcile", "examples", "--force").exit_code == 0
+    assert (repo / "examples/flow.yaml").read_bytes() == before

@@ -51,3 +51,33 @@ def test_duplicate_ids_are_refused() -> None:
 
     with pytest.raises(PluginLoadError, match="twice"):
         PluginRegistry([One(), One()])  # type: ignore[list-item]
+
+
+def test_lazy_registry_imports_only_the_plugin_asked_for() -> None:
+    loaded: list[str] = []
+
+    class Named(BasePlugin):
+        def __init__(self, name: str) -> None:
+            self.id = name
+
+    def entry(name: str):  # type: ignore[no-untyped-def]
+        def load() -> Named:
+            loaded.append(name)
+            return Named(name)
+
+        return load
+
+    registry = PluginRegistry(entries={n: entry(n) for n in ("alpha", "beta")})
+    assert "beta" in registry and loaded == []
+    assert registry.get("alpha").id == "alpha"
+    assert loaded == ["alpha"]
+    assert registry.ids == ["alpha", "beta"]
+    assert loaded == ["alpha", "beta"]
+
+
+def test_entry_point_name_must_match_the_plugin_id() -> None:
+    entry = EntryPoint(
+        name="notopenapi", value="switchboard.plugins.openapi:plugin", group="switchboard.plugins"
+    )
+    with pytest.raises(PluginLoadError, match="differs from its entry-point name"):
+        _load_one(entry)

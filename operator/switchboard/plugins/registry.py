@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from switchboard.errors import PluginLoadError, UnknownKindError
@@ -27,17 +27,19 @@ log = logging.getLogger(__name__)
 
 
 class PluginRegistry:
-    """Plugins in registration order (`order`, then id). With a `loader`, plugins are imported on
-    first use, so commands that need none (a no-op reconcile) do not pay for their SDKs."""
+    """Plugins in registration order (`order`, then id). Built from entry points, each plugin is
+    imported on first use: `get(kind)` imports that plugin alone, iterating imports them all, so
+    a command that needs one plugin (or none) does not pay for the others' SDKs."""
 
     def __init__(
         self,
         plugins: Iterable[Plugin] = (),
         *,
-        loader: Callable[[], Iterable[Plugin]] | None = None,
+        entries: Mapping[str, Callable[[], Plugin]] | None = None,
     ) -> None:
-        self._loader = loader
-        self._loaded: dict[str, Plugin] | None = None if loader else self._index(plugins)
+        self._entries = dict(entries or {})
+        self._single: dict[str, Plugin] = {}
+        self._loaded: dict[str, Plugin] | None = None if entries else self._index(plugins)
 
     @staticmethod
     def _index(plugins: Iterable[Plugin]) -> dict[str, Plugin]:
@@ -49,17 +51,23 @@ class PluginRegistry:
             index[plugin.id] = plugin
         return index
 
+    def _load(self, name: str) -> Plugin:
+        if name not in self._single:
+            self._single[name] = self._entries[name]()
+        return self._single[name]
+
     @property
     def _plugins(self) -> dict[str, Plugin]:
         if self._loaded is None:
-            assert self._loader is not None
-            self._loaded = self._index(self._loader())
+            self._loaded = self._index(self._load(name) for name in self._entries)
         return self._loaded
 
     def __iter__(self) -> Iterator[Plugin]:
         return iter(self._plugins.values())
 
     def __contains__(self, kind: object) -> bool:
+        if self._loaded is None and isinstance(kind, str):
+            return kind in self._entries
         return kind in self._plugins
 
     @property
@@ -67,6 +75,8 @@ class PluginRegistry:
         return list(self._plugins)
 
     def get(self, kind: str) -> Plugin:
+        if self._loaded is None and kind in self._entries:
+            return self._load(kind)
         try:
             return self._plugins[kind]
         except KeyError:
@@ -95,23 +105,29 @@ def _load_one(entry: EntryPoint) -> Plugin:
     except Exception as exc:  # a third-party import can raise anything; name the plugin
         raise PluginLoadError(f"plugin {entry.name!r} failed to import: {exc}") from exc
     candidate = loaded() if isinstance(loaded, type) else loaded
-    return validate(candidate, name=entry.name)
+    plugin = validate(candidate, name=entry.name)
+    if plugin.id != entry.name:
+        raise PluginLoadError(
+            f"plugin {entry.name!r}: its id {plugin.id!r} differs from its entry-point name"
+        )
+    log.debug("loaded plugin %s", entry.name)
+    return plugin
 
 
-def _load_all(wanted: set[str] | None) -> list[Plugin]:
-    plugins = []
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if wanted is not None and entry.name not in wanted:
-            continue
-        plugins.append(_load_one(entry))
-        log.debug("loaded plugin %s", entry.name)
-    return plugins
+def _entries(wanted: set[str] | None) -> dict[str, EntryPoint]:
+    return {
+        entry.name: entry
+        for entry in entry_points(group=ENTRY_POINT_GROUP)
+        if wanted is None or entry.name in wanted
+    }
 
 
 def load_plugins(names: Iterable[str] | None = None, *, lazy: bool = False) -> PluginRegistry:
-    """Every plugin in the entry-point group (or only `names`), validated; with `lazy`, on first
-    use (a broken plugin then fails, with its name, the first time the registry is used)."""
-    wanted = set(names) if names is not None else None
+    """Every plugin in the entry-point group (or only `names`), validated; with `lazy`, each on
+    first use (a broken plugin then fails, with its name, the first time it is needed)."""
+    found = _entries(set(names) if names is not None else None)
     if lazy:
-        return PluginRegistry(loader=lambda: _load_all(wanted))
-    return PluginRegistry(_load_all(wanted))
+        return PluginRegistry(
+            entries={name: (lambda e=entry: _load_one(e)) for name, entry in found.items()}
+        )
+    return PluginRegistry([_load_one(entry) for entry in found.values()])

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
 
 from switchboard.errors import PathEscapeError, SpecParseError
 from switchboard.plugins.documents import (
@@ -39,13 +37,17 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _yaml() -> YAML:
+def _yaml() -> Any:
+    from ruamel.yaml import YAML  # round-trip only for flow-style documents (rare)
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     return yaml
 
 
-def _status_yaml() -> YAML:
+def _status_yaml() -> Any:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
     yaml.width = 4096  # never fold long messages: folding would change bytes between versions
@@ -212,6 +214,8 @@ def with_status(chunk: bytes, status: dict[str, Any]) -> bytes:
 
 def _redump_with_status(text: str, status: dict[str, Any]) -> bytes:
     """A flow-style document cannot take a block: round-trip it with ruamel, status included."""
+    from ruamel.yaml.comments import CommentedMap  # only flow-style documents need ruamel
+
     loaded = _yaml().load(text)
     data = loaded if isinstance(loaded, CommentedMap) else CommentedMap()
     data["status"] = status
