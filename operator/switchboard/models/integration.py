@@ -92,9 +92,14 @@ class McpSpec(CamelModel):
 
 
 class AutoSpec(CamelModel):
-    """With `kind: auto`: the URL to detect."""
+    """A URL to detect. With `kind: auto` detection picks the plugin: the best-ranked answer is
+    registered with a configuration built from its endpoint (or with `spec.<kind>` when that is
+    given too), and the ranked answers are kept in `status.detection`. Next to a pinned kind it
+    only verifies: `Detected=False` with reason `KindMismatch` when the pinned kind is not among
+    the top-confidence answers; the declared kind and its configuration are always kept."""
 
     url: str
+    """An http(s) URL of at most 2,048 characters, fetched under the outbound-safety policy."""
 
 
 class IntegrationSpec(CamelModel):
