@@ -161,7 +161,8 @@ def run() -> list[Row]:
     rows += [
         Row("mcp", name, "wall", plugin.seconds, "s", "ratio to bare SDK <= 2.0",
             plugin.seconds / bare.seconds <= 2.0,
-            {"bare_sdk_s": round(bare.seconds, 3), "ratio": round(plugin.seconds / bare.seconds, 2)}),
+            {"bare_sdk_s": round(bare.seconds, 3),
+             "ratio": round(plugin.seconds / bare.seconds, 2)}),
         Row("mcp", name, "peak RSS", plugin.peak_rss_mb, "MiB",
             "over import-only floor <= 150 MiB", plugin.peak_rss_mb - floor_rss.peak_rss_mb <= 150,
             {"floor_mib": round(floor_rss.peak_rss_mb, 1),
