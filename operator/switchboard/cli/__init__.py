@@ -5,6 +5,7 @@ from __future__ import annotations
 from switchboard.cli import (  # noqa: F401 - each module registers its commands
     cataloging,
     detecting,
+    operating,
     reconciling,
     rendering,
     serving,

@@ -1,1 +1,6 @@
-"""kopf handlers and admission webhooks: thin (parse, call reconcile, write status)."""
+"""kopf handlers and admission webhooks: thin (parse, call reconcile, write status). Importing the
+package registers them all: `kopf run -m switchboard.handlers`, or `switchboard operator`."""
+
+from switchboard.handlers import admission, dependencies, integrations, lifecycle
+
+__all__ = ["admission", "dependencies", "integrations", "lifecycle"]

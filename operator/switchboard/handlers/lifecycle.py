@@ -1,0 +1,85 @@
+"""Operator start-up and shutdown: kopf's settings (bookkeeping under `switchboard.dev`, Events,
+the webhook server), the shared runtime, the login, and the liveness probe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from switchboard.config import Settings
+from switchboard.handlers.runtime import (
+    FINALIZER,
+    KOPF_PREFIX,
+    OperatorOptions,
+    Runtime,
+)
+from switchboard.handlers.serving import webhook_server
+from switchboard.storage.kubernetes import load_credentials
+
+PEERING_LIFETIME = 60
+"""Seconds a silent peer is still believed alive (kopf's default); standbys wait this long."""
+
+
+def configure(settings: kopf.OperatorSettings, options: OperatorOptions) -> None:
+    """kopf's knobs. Bookkeeping annotations and the finalizer carry our prefix; kopf's own
+    progress Events are off (we post Events on condition transitions only)."""
+    persistence = settings.persistence
+    persistence.finalizer = FINALIZER
+    persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=KOPF_PREFIX, key="last-handled-configuration"
+    )
+    settings.posting.reporting_component = "switchboard"
+    settings.posting.event_name_prefix = "switchboard-"
+    settings.posting.loggers = False
+    # A stalled watch behind a load balancer is noticed and restarted.
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.peering.name = options.peering
+    settings.peering.lifetime = PEERING_LIFETIME
+    webhook = options.webhook
+    if webhook is not None:
+        settings.admission.server = webhook_server(webhook)
+        settings.admission.managed = webhook.managed
+
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """`switchboard operator` puts its options (and maybe a runtime) in the memo; under
+    `kopf run -m switchboard.handlers` the settings come from the environment alone."""
+    options: OperatorOptions = memo.get("options") or OperatorOptions()
+    configure(settings, options)
+    if memo.get("runtime") is None:
+        memo.runtime = Runtime.create(memo.get("settings") or Settings(), options)
+
+
+@kopf.on.login()
+def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+    """kopf and our own client authenticate the same way (in-cluster or the kubeconfig)."""
+    runtime: Runtime = memo.runtime
+    credentials = load_credentials(runtime.options.kubeconfig)
+    return kopf.ConnectionInfo(
+        server=credentials.server,
+        ca_data=credentials.ca_data,
+        insecure=credentials.insecure,
+        scheme="Bearer" if credentials.token else None,
+        token=credentials.token,
+        certificate_data=credentials.certificate_data,
+        private_key_data=credentials.private_key_data,
+    )
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    runtime: Runtime | None = memo.get("runtime")
+    if runtime is not None:
+        await runtime.aclose()
+
+
+@kopf.on.probe(id="catalog")
+def catalog_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
+    """Liveness includes one cheap database query: a failing database fails the probe."""
+    runtime: Runtime = memo.runtime
+    runtime.app.store.get("", "")
+    return {"database": "ok", "reconciles": runtime.reconciles}
