@@ -237,6 +237,7 @@ class Gate:
             await self.app(scope, receive, send)
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        headers[":query"] = scope.get("query_string", b"").decode()
         self.seen.append(headers)
         if self.check is not None:
             query = parse_qs(scope.get("query_string", b"").decode())

@@ -5,15 +5,20 @@ down to a bounded depth, `__typename` for abstract types and for composites with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import (
     GraphQLArgument,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLUnionType,
+    GraphQLWrappingType,
     get_named_type,
     is_leaf_type,
 )
@@ -23,6 +28,7 @@ from switchboard.plugins.graphql.schemas import required
 DEFAULT_DEPTH = 2
 """The returned type's leaves plus one level of nested objects: the reference stops at leaves
 (its gap 14), which leaves `viewer { login }`-style answers without their obvious parts."""
+LEAVES = (GraphQLScalarType, GraphQLEnumType)
 MAX_FIELDS = 120
 """Fields per operation: enough for a useful answer, few enough for servers' query-cost limits
 (GitHub's node limit, Shopify's cost points)."""
@@ -43,15 +49,22 @@ def _selectable(field: GraphQLField) -> bool:
     """Callable without arguments, and not deprecated (it works, but is on its way out)."""
     if field.deprecation_reason is not None:
         return False
-    return not any(required(arg) for arg in field.args.values())
+    return not field.args or not any(required(arg) for arg in field.args.values())
+
+
+def _named(type_: Any) -> Any:
+    # get_named_type without its per-call checks: this runs for every field of every type seen.
+    while isinstance(type_, GraphQLWrappingType):
+        type_ = type_.of_type
+    return type_
 
 
 @dataclass(frozen=True)
 class _Shape:
     """What a composite type offers a default selection; computed once per type."""
 
-    leaves: tuple[tuple[str, str], ...]
-    """(field name, type as written) of selectable scalar and enum fields."""
+    leaves: tuple[tuple[str, GraphQLOutputType], ...]
+    """(field name, field type) of selectable scalar and enum fields."""
     nested: tuple[tuple[str, GraphQLNamedType], ...]
     """Argument-free fields returning composites."""
 
@@ -79,9 +92,9 @@ class Selector:
             for name, field in named.fields.items():
                 if not _selectable(field):
                     continue
-                inner = get_named_type(field.type)
-                if is_leaf_type(inner):
-                    leaves.append((name, str(field.type)))
+                inner = _named(field.type)
+                if isinstance(inner, LEAVES):
+                    leaves.append((name, field.type))
                 elif not field.args:
                     nested.append((name, inner))
             shape = self._shapes[named.name] = _Shape(tuple(leaves), tuple(nested))
@@ -130,9 +143,10 @@ class Selector:
         seen: dict[str, str] = {}
         for member in union.types:
             leaves = []
-            for name, written in self._shape(member).leaves:
+            for name, type_ in self._shape(member).leaves:
                 if not budget.take():
                     break
+                written = str(type_)
                 if seen.setdefault(name, written) == written:
                     leaves.append(name)
                 else:

@@ -110,7 +110,7 @@ def build_from_introspection(
     try:
         with no_cyclic_gc():
             schema = build_client_schema(introspection, assume_valid=True)  # type: ignore[arg-type]
-            _check_all(schema, field)
+            _check_wrappers(schema, field)
     except RecursionError:
         raise SpecParseError(
             "type references nest too deeply to be a real schema", field=field
@@ -122,30 +122,26 @@ def build_from_introspection(
     return LoadedSchema(schema=schema, form=form)
 
 
-def _wrappers(type_: object) -> int:
+def _too_deep(type_: object) -> bool:
     count = 0
     while isinstance(type_, GraphQLWrappingType):
         type_, count = type_.of_type, count + 1
-    return count
+    return count > MAX_WRAPPERS
 
 
-def _check_all(schema: GraphQLSchema, field: str) -> None:
-    """Resolve every lazy type reference (graphql-core builds fields on first use), so a
-    dangling one is reported as a bad schema rather than a crash while compiling tools, and
-    refuse absurd wrapper nesting before anything recurses through it."""
+def _check_wrappers(schema: GraphQLSchema, field: str) -> None:
+    """Refuse absurd list and non-null nesting before anything recurses through it. (Dangling
+    type references already failed: building the schema resolves every field.)"""
     for named in schema.type_map.values():
-        fields = getattr(named, "fields", None)
-        for attr in ("interfaces", "types"):
-            getattr(named, attr, None)
-        for member in (fields or {}).values():
-            deepest = max(
-                [_wrappers(member.type)]
-                + [_wrappers(arg.type) for arg in (getattr(member, "args", None) or {}).values()]
-            )
-            if deepest > MAX_WRAPPERS:
+        for name, member in (getattr(named, "fields", None) or {}).items():
+            deep = _too_deep(member.type)
+            args = getattr(member, "args", None)
+            if args and not deep:
+                deep = any(_too_deep(arg.type) for arg in args.values())
+            if deep:
                 raise SpecParseError(
-                    f"{named.name} has a type wrapped {deepest} times in lists and non-nulls "
-                    f"(at most {MAX_WRAPPERS}); this is not a real schema",
+                    f"{named.name}.{name} has a type wrapped in more than {MAX_WRAPPERS} lists "
+                    "and non-nulls; this is not a real schema",
                     field=field,
                 )
 
@@ -162,7 +158,7 @@ def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
             document = parse(text, no_location=True)
             problems = validate_sdl(document)
             schema = build_ast_schema(document, assume_valid=True, assume_valid_sdl=True)
-            _check_all(schema, field)
+            _check_wrappers(schema, field)
     except RecursionError:
         raise SpecParseError("the SDL nests too deeply to be a real schema", field=field) from None
     except (GraphQLError, TypeError, ValueError) as exc:
