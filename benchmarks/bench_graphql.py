@@ -97,7 +97,8 @@ def run() -> list[Row]:
     reg_s, reg_rss, reg = _best(_register, json_path)
     base = baseline_rss()
     ratio = reg_s / floor_s
-    case = f"github schema.json ({Path(json_path).stat().st_size / 1e6:.1f} MB, {reg['types']:,} types)"
+    size = Path(json_path).stat().st_size / 1e6
+    case = f"github schema.json ({size:.1f} MB, {reg['types']:,} types)"
     rows += [
         Row("graphql", case, "floor orjson.loads", floor_s, "s", extra={"types": floor["types"]}),
         Row(
