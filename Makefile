@@ -31,14 +31,14 @@ test-fast: deps
 	$(PY) pytest -m "not cluster and not postgres"
 
 lint: deps
-	$(PY) ruff check operator tests
-	$(PY) ruff format --check operator tests
+	$(PY) ruff check operator tests benchmarks scripts
+	$(PY) ruff format --check operator tests benchmarks scripts
 	$(PY) mypy
 	$(PY) lint-imports
 
 fmt: deps
-	$(PY) ruff format operator tests
-	$(PY) ruff check --fix operator tests
+	$(PY) ruff format operator tests benchmarks scripts
+	$(PY) ruff check --fix operator tests benchmarks scripts
 
 crds: deps
 	$(PY) switchboard crds --output-dir crds

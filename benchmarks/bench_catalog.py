@@ -7,6 +7,7 @@ manifest with libyaml, the least any reconcile must do on a cold run.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,16 +17,41 @@ import yaml
 from benchmarks.measure import Row, isolated
 
 PER_FILE = 10
-SPEC = (
-    '{{"openapi": "3.0.3", "info": {{"title": "Service {n}"}}, '
-    '"servers": [{{"url": "https://svc{n}.example.com"}}], '
-    '"components": {{"securitySchemes": {{"key": {{"type": "apiKey", "in": "header", "name": "X-Key"}}}}}}, '
-    '"security": [{{"key": []}}], '
-    '"paths": {{"/items": {{"get": {{"operationId": "listItems", "responses": {{"200": {{"description": "ok"}}}}}}, '
-    '"post": {{"operationId": "createItem", "responses": {{"201": {{"description": "ok"}}}}}}}}, '
-    '"/items/{{id}}": {{"get": {{"operationId": "getItem", "parameters": [{{"name": "id", "in": "path", '
-    '"required": true, "schema": {{"type": "string"}}}}], "responses": {{"200": {{"description": "ok"}}}}}}}}}}}}'
-)
+
+
+def _spec(n: int) -> str:
+    ok = {"200": {"description": "ok"}}
+    return json.dumps(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": f"Service {n}"},
+            "servers": [{"url": f"https://svc{n}.example.com"}],
+            "components": {
+                "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}
+            },
+            "security": [{"key": []}],
+            "paths": {
+                "/items": {
+                    "get": {"operationId": "listItems", "responses": ok},
+                    "post": {"operationId": "createItem", "responses": ok},
+                },
+                "/items/{id}": {
+                    "get": {
+                        "operationId": "getItem",
+                        "parameters": [
+                            {
+                                "name": "id",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                        "responses": ok,
+                    }
+                },
+            },
+        }
+    )
 
 
 def _doc(n: int) -> str:
@@ -34,7 +60,7 @@ def _doc(n: int) -> str:
         "apiVersion: switchboard.dev/v1alpha1\nkind: Integration\n"
         f"metadata:\n  name: svc-{n}\n  namespace: bench\n"
         f"spec:\n  name: Service {n}\n  kind: openapi\n  openapi:\n    source:\n"
-        f"      inline: '{SPEC.format(n=n)}'\n"
+        f"      inline: '{_spec(n)}'\n"
     )
 
 

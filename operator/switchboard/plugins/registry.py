@@ -122,12 +122,14 @@ def _entries(wanted: set[str] | None) -> dict[str, EntryPoint]:
     }
 
 
+def _loader(entry: EntryPoint) -> Callable[[], Plugin]:
+    return lambda: _load_one(entry)
+
+
 def load_plugins(names: Iterable[str] | None = None, *, lazy: bool = False) -> PluginRegistry:
     """Every plugin in the entry-point group (or only `names`), validated; with `lazy`, each on
     first use (a broken plugin then fails, with its name, the first time it is needed)."""
     found = _entries(set(names) if names is not None else None)
     if lazy:
-        return PluginRegistry(
-            entries={name: (lambda e=entry: _load_one(e)) for name, entry in found.items()}
-        )
+        return PluginRegistry(entries={name: _loader(entry) for name, entry in found.items()})
     return PluginRegistry([_load_one(entry) for entry in found.values()])
