@@ -5,7 +5,9 @@ the last good tools."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +92,7 @@ def test_an_introspection_file_becomes_tools_and_status(repo: Repo, shop_snapsho
     details = status["details"]
     assert (details["queries"], details["mutations"], details["subscriptions"]) == (8, 3, 1)
     assert details["types"] == 24
-    assert details["schemaHash"] == status["specHash"]
+    assert details["schemaHash"] == hashlib.sha256(shop_snapshot).hexdigest()
     assert [m["template"] for m in status["authMethods"]] == ["header"]
     assert repo.tools("shop")[:3] == [
         "mutation.addPet",
@@ -119,6 +121,25 @@ def test_an_edited_schema_reports_added_and_removed_tools(repo: Repo, shop_snaps
     assert status["addedTools"] == ["query.ping"]
     assert status["removedTools"] == ["mutation.deletePet"]
     assert "mutation.deletePet" not in repo.tools("shop")
+
+
+def test_a_new_selection_depth_rewrites_the_stored_tools(repo: Repo) -> None:
+    def pet_document() -> str:
+        with sqlite3.connect(repo.db.removeprefix("sqlite:///")) as conn:
+            [(binding,)] = conn.execute(
+                "SELECT binding FROM tool WHERE integration = 'shop' AND name = 'query.pet'"
+            ).fetchall()
+        return str(json.loads(binding)["document"])
+
+    assert repo.run("reconcile", "manifests")[0] == 0
+    assert "owner { id name }" in pet_document()
+    path = repo.root / "manifests/shop.yaml"
+    path.write_text(
+        path.read_text().replace("    endpoint:", "    selectionDepth: 1\n    endpoint:")
+    )
+    code, report = repo.run("reconcile", "manifests")
+    assert code == 0 and report["resources"][0]["action"] == "update", report
+    assert "owner" not in pet_document()
 
 
 def test_a_live_integration_registers_without_calling_the_endpoint(

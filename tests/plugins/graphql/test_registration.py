@@ -21,6 +21,7 @@ from switchboard.models.records import Registration
 from switchboard.models.sources import ConfigMapKeyRef
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.graphql import plugin
+from switchboard.plugins.graphql.plugin import tools_hash
 from switchboard.plugins.graphql.snapshots import load_schema
 from switchboard.storage.documents import SourceReader
 from switchboard.storage.outbound import OutboundClient
@@ -49,7 +50,8 @@ async def test_inline_snapshot_compiles_offline_with_status_details(
     }
     assert registration.display_url == shop.url
     record = registration.record
-    assert record.spec_hash == digest
+    # What the stored tools derive from: the schema, and the settings that shape the tools.
+    assert record.spec_hash == tools_hash(digest, None) != tools_hash(digest, 3)
     # The conservative introspection query does not ask for the schema's description.
     assert record.description == "GraphQL API at 127.0.0.1"
     assert record.can_refresh is False  # an inline snapshot changes only with the manifest

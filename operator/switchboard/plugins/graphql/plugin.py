@@ -28,11 +28,21 @@ from switchboard.plugins.contract import (
 from switchboard.plugins.graphql import detecting
 from switchboard.plugins.graphql.compiling import compile_schema
 from switchboard.plugins.graphql.introspecting import build_request, introspect, redact
+from switchboard.plugins.graphql.selecting import DEFAULT_DEPTH
 from switchboard.plugins.graphql.snapshots import load_schema
 from switchboard.plugins.graphql.specs import auth_templates, check_spec, display_url
 from switchboard.plugins.templates import describe, dump_templates, parse_templates, render
 
 FIELD = "spec.graphql"
+COMPILER_REVISION = "1"
+"""Bumped when the same schema compiles to different tools, so stored tools are rewritten."""
+
+
+def tools_hash(schema_hash: str, depth: int | None) -> str:
+    """What the stored tools derive from: the schema, the selection depth, the compiler. Core
+    rewrites tools only when this changes, so each of them must be in it."""
+    seed = f"{schema_hash}:{depth or DEFAULT_DEPTH}:{COMPILER_REVISION}"
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 class GraphqlPlugin(BasePlugin):
@@ -88,11 +98,12 @@ class GraphqlPlugin(BasePlugin):
             loaded = load_schema(source.body, field=where, limit=ctx.max_spec_bytes)
             compiled = compile_schema(loaded.schema, depth=spec.selection_depth)
             toolset = compiled.toolset
-            spec_hash = hashlib.sha256(source.body).hexdigest()
-            config["schemaHash"] = spec_hash
+            schema_hash = hashlib.sha256(source.body).hexdigest()
+            spec_hash = tools_hash(schema_hash, spec.selection_depth)
+            config["schemaHash"] = schema_hash
             if source.url:
                 config["sourceUrl"] = source.url
-            details.update(compiled.details, schemaHash=spec_hash, schemaForm=loaded.form)
+            details.update(compiled.details, schemaHash=schema_hash, schemaForm=loaded.form)
             warnings.extend(loaded.warnings)
             description = loaded.schema.description
         record = IntegrationRecord(
