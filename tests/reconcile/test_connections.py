@@ -143,8 +143,14 @@ async def test_unknown_template_is_refused_with_the_valid_slugs(
     assert "spec.template" in ready.message and "valid: apikey-0, none" in ready.message
     stalled = find(outcome.status.conditions, "Stalled")
     assert stalled is not None and stalled.status == "True"
-    # The row records the refusal, so `catalog tools` lists nothing for it.
-    assert connection_tools(world.catalog, world.connections) == []
+    # The row records the refusal, so no address lists tools for it: the integration's tools
+    # show only as what it offers, unbound.
+    assert connection_tools(world.catalog, world.connections, unbound=False) == []
+    listed = connection_tools(world.catalog, world.connections)
+    assert [(v.address, v.connection) for v in listed] == [
+        ("petstore.pets.createPet", None),
+        ("petstore.pets.listPets", None),
+    ]
 
 
 async def test_template_none_needs_no_credentials(world: World, tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.catalog.ports import CatalogStore, ConnectionStore
+from switchboard.catalog.querying import static_integrations
 from switchboard.models.records import StoredTool
 from switchboard.models.views import ToolView
+from switchboard.plugins.registry import PluginRegistry
 
 ROOT = "tools"
 OWNERS = ("org", "user")
@@ -47,7 +49,9 @@ def parse_tool_address(text: str) -> ToolAddress | None:
     return ToolAddress(integration, owner, connection, tool)
 
 
-def _view(stored: StoredTool, address: str, owner: str, subject: str, connection: str) -> ToolView:
+def _view(
+    stored: StoredTool, address: str, owner: str | None, subject: str, connection: str | None
+) -> ToolView:
     tool = stored.tool
     return ToolView(
         address=address,
@@ -68,9 +72,13 @@ def connection_tools(
     connections: ConnectionStore,
     tenant: str | None = None,
     integration: str | None = None,
+    *,
+    unbound: bool = True,
 ) -> list[ToolView]:
     """Every tool of every ready connection, addressed: the integration's shared tools plus the
-    connection's own, sorted by address (then subject: two users may share a connection name)."""
+    connection's own, sorted by address (then subject: two users may share a connection name).
+    With `unbound`, an integration no ready connection uses still shows its shared tools, as
+    `<integration>.<tool>` with no connection: what it offers, not yet callable."""
     shared: dict[tuple[str, str], list[StoredTool]] = {}
     own: dict[tuple[str, str, str, str, str], list[StoredTool]] = {}
     for stored in catalog.tools(tenant, integration):
@@ -80,9 +88,11 @@ def connection_tools(
         else:
             shared.setdefault((stored.tenant, stored.integration), []).append(stored)
     views: list[ToolView] = []
+    bound: set[tuple[str, str]] = set()
     for row in connections.list_connections(tenant, integration):
         if not row.ready:
             continue
+        bound.add((row.tenant, row.integration))
         tools = shared.get((row.tenant, row.integration), []) + own.get(
             (row.tenant, row.owner, row.subject, row.integration, row.name), []
         )
@@ -96,22 +106,25 @@ def connection_tools(
             )
             for stored in tools
         )
+    if unbound:
+        for (tenant_, slug), tools in shared.items():
+            if (tenant_, slug) not in bound:
+                views.extend(_view(t, f"{slug}.{t.tool.name}", None, "", None) for t in tools)
     views.sort(key=lambda v: (v.address, v.subject or ""))
     return views
 
 
-def unbound_integrations(
-    catalog: CatalogStore,
-    connections: ConnectionStore,
-    tenant: str | None = None,
-    integration: str | None = None,
-) -> list[str]:
-    """`tenant/slug` of integrations that have tools but no ready connection to call them with."""
-    bound = {(c.tenant, c.integration) for c in connections.list_connections(tenant) if c.ready}
-    return sorted(
-        f"{r.tenant}/{r.slug}"
-        for r in catalog.list_integrations(tenant)
-        if integration in (None, r.slug)
-        and (r.tenant, r.slug) not in bound
-        and catalog.tool_names(r.tenant, r.slug)
-    )
+def static_tools(registry: PluginRegistry, integration: str | None = None) -> list[ToolView]:
+    """Built-in tools, addressed `<integration>.<tool>` (they need no connection)."""
+    return [
+        ToolView(
+            address=f"{entry.slug}.{tool.name}",
+            integration=entry.slug,
+            name=tool.name,
+            description=tool.description,
+            input_schema=tool.input_schema,
+        )
+        for entry in static_integrations(registry)
+        if integration in (None, entry.slug)
+        for tool in entry.tools
+    ]

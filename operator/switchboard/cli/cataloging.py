@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from switchboard.catalog.addressing import connection_tools, static_tools
 from switchboard.cli.common import (
     DbOption,
     NamespaceOption,
@@ -21,6 +22,7 @@ from switchboard.cli.common import (
     out,
 )
 from switchboard.errors import SwitchboardError
+from switchboard.storage.connections import SqlConnectionStore
 
 
 @catalog_app.command("list")
@@ -73,22 +75,28 @@ def catalog_tools(
     integration: Annotated[str | None, typer.Option(help="Only this integration.")] = None,
     output: OutputOption = "table",
 ) -> None:
-    """List tools with their addresses."""
+    """List tools with their addresses: built-in ones; each ready connection's (its
+    integration's shared tools and its own) as `tools.<integration>.<owner>.<connection>.<tool>`;
+    and, as `<integration>.<tool>`, those of integrations no connection uses yet."""
     _check_output(output)
     context = _open(_settings(db=db))
     try:
-        views = context.catalog.tools(namespace, integration)
+        connections = SqlConnectionStore(context.engine)
+        views = static_tools(context.registry, integration) + connection_tools(
+            context.store, connections, namespace, integration
+        )
     finally:
         close(context)
     if output == "json":
         _dump([v.dump() for v in views], "json")
         return
     table = Table()
-    for column in ("ADDRESS", "APPROVAL", "DESCRIPTION"):
+    for column in ("ADDRESS", "SUBJECT", "APPROVAL", "DESCRIPTION"):
         table.add_column(column, overflow="fold")
     for v in views:
         table.add_row(
             v.address,
+            v.subject or "",
             "yes" if v.requires_approval else "",
             v.description.splitlines()[0] if v.description else "",
         )

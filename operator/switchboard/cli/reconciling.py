@@ -27,6 +27,8 @@ from switchboard.cli.common import (
 from switchboard.config import Settings
 from switchboard.errors import SwitchboardError
 from switchboard.reconcile.files import FileReconciler, RunReport
+from switchboard.storage.connections import SqlConnectionStore
+from switchboard.storage.credentials import FileModeCredentials
 from switchboard.storage.manifests import ManifestRepository
 
 
@@ -86,6 +88,8 @@ async def _reconcile(
                 now=datetime.now(UTC),
                 concurrency=settings.concurrency,
                 progress=advance,
+                connections=SqlConnectionStore(context.engine),
+                credentials=FileModeCredentials(manifests.root),
             )
             if force:
                 reconciler._unchanged = lambda *_: False  # type: ignore[method-assign]

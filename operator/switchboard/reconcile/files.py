@@ -16,13 +16,27 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from switchboard.catalog.ports import CatalogStore, FileState, WriteBatch
+from switchboard.catalog.ports import (
+    CatalogStore,
+    ConnectionStore,
+    CredentialProviders,
+    FileState,
+    WriteBatch,
+)
 from switchboard.catalog.registering import resolve_slug
 from switchboard.errors import InvalidSpecError, SwitchboardError, TemporaryError
 from switchboard.models.integration import API_VERSION, Integration
 from switchboard.models.records import IntegrationRecord
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry
+from switchboard.reconcile.connection_files import (
+    KIND as CONNECTION,
+)
+from switchboard.reconcile.connection_files import (
+    ConnectionDocument,
+    ConnectionFiles,
+    in_scope_of,
+)
 from switchboard.reconcile.integrations import (
     IntegrationOutcome,
     compute_failure,
@@ -129,6 +143,9 @@ class FileReconciler:
         now: datetime,
         concurrency: int = 8,
         progress: Callable[[int, int], None] | None = None,
+        connections: ConnectionStore | None = None,
+        credentials: CredentialProviders | None = None,
+        jitter: float = 0.25,
     ) -> None:
         self.manifests = manifests
         self.store = store
@@ -138,6 +155,23 @@ class FileReconciler:
         self.concurrency = concurrency
         self.progress = progress
         self.root_key = str(manifests.root)
+        # Connection documents are reconciled when a connection store and the mode's credential
+        # providers are wired in; without them they are counted as skipped.
+        self.connections = (
+            ConnectionFiles(
+                manifests=manifests,
+                store=store,
+                connections=connections,
+                registry=registry,
+                ctx=ctx,
+                credentials=credentials,
+                now=now,
+                concurrency=concurrency,
+                jitter=jitter,
+            )
+            if connections is not None and credentials is not None
+            else None
+        )
 
     def _unchanged(self, file: ManifestFile, state: FileState | None) -> bool:
         if state is None or state.digest != file.digest:
@@ -157,6 +191,7 @@ class FileReconciler:
         states = self.store.file_states(self.root_key)
         declared: list[_Declared] = []
         unchanged_resources: list[dict[str, Any]] = []
+        connection_documents: list[ConnectionDocument] = []
         changed_files: list[ManifestFile] = []
         for path in scanned:
             file = self.manifests.read(path)
@@ -192,7 +227,7 @@ class FileReconciler:
                 # The file's resources are kept as they were: nothing stored is lost.
                 if state is not None:
                     unchanged_resources.extend(
-                        {**r, "file": path} for r in state.state.get("resources", [])
+                        {**r, "file": path, "kept": True} for r in state.state.get("resources", [])
                     )
                 continue
             changed_files.append(file)
@@ -203,7 +238,10 @@ class FileReconciler:
                     continue
                 data: dict[str, Any] = document.data
                 if data.get("kind") != "Integration":
-                    report.skipped_documents += 1  # Connections are reconciled by their own path
+                    if self.connections is None:
+                        report.skipped_documents += 1
+                    else:  # reconciled by their own path, after the integrations
+                        connection_documents.append(ConnectionDocument(path, document.index, data))
                     continue
                 try:
                     resource: Integration | None = Integration.model_validate(data)
@@ -213,8 +251,10 @@ class FileReconciler:
                 declared.append(
                     _Declared(file, document.index, data, resource, invalid, _dependencies(data))
                 )
+        remembered_connections = [r for r in unchanged_resources if r.get("kind") == CONNECTION]
+        unchanged_resources = [r for r in unchanged_resources if r.get("kind") != CONNECTION]
         outcomes = await self._reconcile_all(declared, unchanged_resources)
-        return self._finish(
+        return await self._finish(
             report,
             declared,
             outcomes,
@@ -225,6 +265,8 @@ class FileReconciler:
             scopes,
             dry_run=dry_run,
             prune=prune,
+            connection_documents=connection_documents,
+            remembered_connections=remembered_connections,
         )
 
     async def _reconcile_all(
@@ -323,7 +365,7 @@ class FileReconciler:
             prefetched=True,
         )
 
-    def _finish(
+    async def _finish(
         self,
         report: RunReport,
         declared: list[_Declared],
@@ -336,6 +378,8 @@ class FileReconciler:
         *,
         dry_run: bool,
         prune: bool,
+        connection_documents: list[ConnectionDocument],
+        remembered_connections: list[dict[str, Any]],
     ) -> RunReport:
         batch = WriteBatch()
         statuses: dict[tuple[str, int], tuple[dict[str, Any], Any]] = {}
@@ -411,6 +455,26 @@ class FileReconciler:
             )
         if prune:
             self._prune(report, batch, states, scanned, scopes, now_declared)
+        if self.connections is not None:
+            # After the integrations are planned: connections see this run's writes and prunes.
+            plan = await self.connections.plan(
+                documents=connection_documents,
+                remembered=remembered_connections,
+                other_entries=unchanged,
+                batch=batch,
+                states=states,
+                in_scope=in_scope_of(self.manifests.root, scopes),
+                prune=prune,
+            )
+            report.resources.extend(ResourceReport(**vars(line)) for line in plan.reports)
+            report.files_read += len(plan.reread)
+            for file in plan.reread:
+                changed_files.append(file)
+                file_resources[file.path] = plan.kept_entries.get(file.path, [])
+                file_deps[file.path] = dict(states[file.path].state.get("dependencies", {}))
+            statuses.update(plan.statuses)
+            for path, entries in plan.entries.items():
+                file_resources[path].extend(entries)
         new_bodies: dict[str, bytes] = {}
         for file in changed_files:
             chunks = list(file.chunks)
@@ -442,6 +506,8 @@ class FileReconciler:
             if new_bodies[file.path] != file.body:
                 self.manifests.write(file.path, new_bodies[file.path])
                 report.files_written += 1
+        if self.connections is not None:
+            await self.connections.rebuild()  # stale connections this run did not visit
         return report
 
     @staticmethod
@@ -449,6 +515,8 @@ class FileReconciler:
         if state is None:
             return None
         for resource in state.state.get("resources", []):
+            if resource.get("kind") == CONNECTION:
+                continue
             if resource.get("namespace") == namespace and resource.get("name") == name:
                 slug = resource.get("slug")
                 return slug if isinstance(slug, str) else None
