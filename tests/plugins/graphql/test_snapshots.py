@@ -144,17 +144,91 @@ def test_cycles_in_types_and_inputs_stay_finite() -> None:
     )
 
 
-def test_ten_thousand_types() -> None:
-    half = 5_000  # object types in one long cycle, and as many input types in another
-    sdl = "\n".join(
-        [
-            "type Query { " + " ".join(f"t{i}(in: I{i}): T{i}" for i in range(0, half, 50)) + " }",
-            *(f"type T{i} {{ id: ID! n: Int next: T{(i + 1) % half} }}" for i in range(half)),
-            *(f"input I{i} {{ v: Int next: I{(i + 1) % half} }}" for i in range(half)),
-        ]
+def _ref(kind: str, name: str, non_null: bool = False) -> dict[str, Any]:
+    ref = {"kind": kind, "name": name, "ofType": None}
+    return {"kind": "NON_NULL", "name": None, "ofType": ref} if non_null else ref
+
+
+def _field(name: str, ref: dict[str, Any], args: list[Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": None,
+        "args": args or [],
+        "type": ref,
+        "isDeprecated": False,
+        "deprecationReason": None,
+    }
+
+
+def _input(name: str, ref: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "description": None, "type": ref, "defaultValue": None}
+
+
+def _type(kind: str, name: str, **parts: Any) -> dict[str, Any]:
+    empty = {"fields": None, "inputFields": None, "interfaces": None, "enumValues": None}
+    return {
+        "kind": kind,
+        "name": name,
+        "description": None,
+        **empty,
+        "possibleTypes": None,
+        **parts,
+    }
+
+
+def generated(half: int) -> dict[str, Any]:
+    """An introspection result written directly (graphql-core would take seconds to produce
+    it): `half` object types in one reference cycle and `half` input types in another, and a
+    Query with a field every 50 types."""
+    objects = [
+        _type(
+            "OBJECT",
+            f"T{i}",
+            interfaces=[],
+            fields=[
+                _field("id", _ref("SCALAR", "ID", non_null=True)),
+                _field("n", _ref("SCALAR", "Int")),
+                _field("next", _ref("OBJECT", f"T{(i + 1) % half}")),
+            ],
+        )
+        for i in range(half)
+    ]
+    inputs = [
+        _type(
+            "INPUT_OBJECT",
+            f"I{i}",
+            inputFields=[
+                _input("v", _ref("SCALAR", "Int")),
+                _input("next", _ref("INPUT_OBJECT", f"I{(i + 1) % half}")),
+            ],
+        )
+        for i in range(half)
+    ]
+    query = _type(
+        "OBJECT",
+        "Query",
+        interfaces=[],
+        fields=[
+            _field(f"t{i}", _ref("OBJECT", f"T{i}"), [_input("in", _ref("INPUT_OBJECT", f"I{i}"))])
+            for i in range(0, half, 50)
+        ],
     )
-    data = introspection_from_schema(build_schema(sdl))
-    body = orjson.dumps({"data": data})
+    scalars = [_type("SCALAR", name) for name in ("ID", "Int", "String", "Boolean")]
+    types = [query, *objects, *inputs, *scalars]
+    return {
+        "__schema": {
+            "queryType": {"name": "Query"},
+            "mutationType": None,
+            "subscriptionType": None,
+            "types": types,
+            "directives": [],
+        }
+    }
+
+
+def test_ten_thousand_types() -> None:
+    half = 5_000
+    body = orjson.dumps(generated(half))
     started = time.perf_counter()
     compiled = compile_schema(load(body).schema)
     elapsed = time.perf_counter() - started
@@ -163,6 +237,10 @@ def test_ten_thousand_types() -> None:
     # Every input is reachable through the cycle: each becomes one shared definition, once.
     assert len(compiled.toolset.definitions) == half
     assert compiled.toolset.definitions["I7"]["properties"]["next"] == {"$ref": "#/$defs/I8"}
+    query = next(t for t in compiled.toolset.tools if t.name == "query.t50")
+    assert query.binding["document"] == (
+        "query T50($in: I50) { t50(in: $in) { id n next { id n } } }"
+    )
     assert elapsed < 30, f"{elapsed:.1f} s for {2 * half:,} types"
 
 
