@@ -18,7 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from harness.http import LoopbackServer, Reply
-from plugins.graphql.servers import Running
+from plugins.graphql.servers import TOKEN, Running
 from switchboard.cli import app
 
 
@@ -186,3 +186,70 @@ def test_a_failed_reread_keeps_the_last_good_tools(
     assert repo.tools("shop") == before
     ready = next(c for c in repo.status("shop")["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "False"
+
+
+def live_with_connection(endpoint: str) -> str:
+    return (
+        manifest(
+            "live",
+            f"    endpoint: {endpoint}\n"
+            "    authenticationTemplate:\n"
+            "      - kind: apikey\n"
+            "        placements: [{carrier: header, name: Authorization, prefix: 'Bearer '}]\n",
+        )
+        + "---\napiVersion: switchboard.dev/v1alpha1\nkind: Connection\n"
+        "metadata: {name: live-main, namespace: acme}\n"
+        "spec:\n  integration: live\n  owner: {kind: org}\n  name: main\n  template: header\n"
+        "  credentials:\n    env: {token: SHOP_TOKEN}\n"
+    )
+
+
+def connection_status(repo: Repo) -> dict[str, Any]:
+    documents = yaml.safe_load_all((repo.root / "manifests/live.yaml").read_text())
+    status: dict[str, Any] = next(d for d in documents if d["kind"] == "Connection")["status"]
+    return status
+
+
+def test_a_connection_introspects_live_with_its_credentials(
+    repo: Repo, shop: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_TOKEN", TOKEN)
+    (repo.root / "manifests/live.yaml").write_text(live_with_connection(shop.url))
+    code, report = repo.run("reconcile", "manifests")
+    assert code == 0, report
+    status = connection_status(repo)
+    assert status["address"] == "tools.live.org.main"
+    assert status["tools"]["count"] == 12
+    assert shop.app.seen[-1]["authorization"] == f"Bearer {TOKEN}"
+    code, listed = repo.run("catalog", "tools", "--integration", "live", "-n", "acme")
+    by_address = {t["address"]: t for t in listed}
+    assert by_address["tools.live.org.main.mutation.setGreeting"]["requiresApproval"] is True
+    assert "tools.live.org.main.subscription.petAdded" in by_address
+
+
+def test_a_rejected_credential_is_reported_and_never_written(
+    repo: Repo, shop: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = "planted-wrong-token-9c2d"  # the shop echoes it in its 403 answer
+    monkeypatch.setenv("SHOP_TOKEN", planted)
+    (repo.root / "manifests/live.yaml").write_text(live_with_connection(shop.url))
+    code, _ = repo.run("reconcile", "manifests")
+    assert code == 1
+    ready = next(c for c in connection_status(repo)["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "CredentialsRejected")
+    assert planted not in (repo.root / "manifests/live.yaml").read_text()
+    assert planted.encode() not in Path(repo.db.removeprefix("sqlite:///")).read_bytes()
+
+
+def test_an_unreachable_endpoint_leaves_the_connection_incomplete(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_TOKEN", TOKEN)
+    (repo.root / "manifests/live.yaml").write_text(
+        live_with_connection("http://127.0.0.1:1/graphql")
+    )
+    code, _ = repo.run("reconcile", "manifests")
+    assert code == 1
+    ready = next(c for c in connection_status(repo)["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "IntrospectionFailed")
+    assert TOKEN not in (repo.root / "manifests/live.yaml").read_text()
