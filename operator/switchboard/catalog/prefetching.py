@@ -45,10 +45,12 @@ class PrefetchedDocuments:
         self.inner = inner
         self.responses = responses
 
-    async def read(self, source: DocumentSource, *, field: str) -> Document:
+    async def read(
+        self, source: DocumentSource, *, field: str, etag: str | None = None
+    ) -> Document:
         response = self.responses.get(source.url) if source.url is not None else None
         if response is None:
-            return await self.inner.read(source, field=field)
+            return await self.inner.read(source, field=field, etag=etag)
         return Document(body=response.body, url=response.url, etag=response.headers.get("etag"))
 
     async def read_relative(self, base: Document, ref: str, *, field: str) -> Document:

@@ -62,6 +62,9 @@ class ToolSet(Record):
     definitions: dict[str, Any] = Field(default_factory=dict)
     incomplete: bool = False
     """True when discovery failed: the caller keeps the last good tools."""
+    unchanged: bool = False
+    """True when the source is the one already stored (same specHash, or a 304 to a conditional
+    GET): nothing was recompiled, the stored tools stand and `tools` is empty."""
     conditions: list[PluginCondition] = Field(default_factory=list)
     """Why discovery was incomplete (e.g. `ToolsDiscovered=False`, reason `IntrospectionFailed`)."""
 

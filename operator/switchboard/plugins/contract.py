@@ -65,12 +65,19 @@ class Document:
     path: str | None = None
     """Set for file sources: the repository-relative path."""
     etag: str | None = None
+    not_modified: bool = False
+    """A conditional read (`etag` given) answered 304: `body` is empty, the stored copy stands."""
 
 
 class DocumentReader(Protocol):
     """Reads a `DocumentSource` (file, url, inline, configMapRef) within the size cap."""
 
-    async def read(self, source: DocumentSource, *, field: str) -> Document: ...
+    async def read(
+        self, source: DocumentSource, *, field: str, etag: str | None = None
+    ) -> Document:
+        """With `etag`, a URL source is fetched with `If-None-Match` and a 304 answer gives a
+        `Document` with `not_modified` set; other sources ignore it."""
+        ...
 
     async def read_relative(self, base: Document, ref: str, *, field: str) -> Document:
         """A document referenced from `base` (an external `$ref`), under the same rules."""

@@ -52,7 +52,9 @@ class SourceReader:
             raise PathEscapeError(f"{relative!r} leaves the repository", field=field)
         return target
 
-    async def read(self, source: DocumentSource, *, field: str) -> Document:
+    async def read(
+        self, source: DocumentSource, *, field: str, etag: str | None = None
+    ) -> Document:
         if source.inline is not None:
             body = source.inline.encode()
             self._cap(len(body), field=f"{field}.inline")
@@ -60,7 +62,7 @@ class SourceReader:
         if source.file is not None:
             return self._read_file(source.file, field=f"{field}.file")
         if source.url is not None:
-            return await self._read_url(source.url, field=f"{field}.url")
+            return await self._read_url(source.url, field=f"{field}.url", etag=etag)
         assert source.config_map_ref is not None
         if self.config_maps is None:
             raise InvalidSpecError(
@@ -97,15 +99,25 @@ class SourceReader:
         assert self.root is not None
         return Document(body=target.read_bytes(), path=target.relative_to(self.root).as_posix())
 
-    async def _read_url(self, url: str, *, field: str) -> Document:
+    async def _read_url(self, url: str, *, field: str, etag: str | None = None) -> Document:
+        headers = {"accept": ACCEPT}
+        if etag:
+            headers["if-none-match"] = etag  # a 304 keeps the stored copy: nothing to download
         try:
             response = await self.http.request(
-                "GET", url, headers={"accept": ACCEPT}, max_bytes=self.max_bytes
+                "GET", url, headers=headers, max_bytes=self.max_bytes
             )
         except (URLNotAllowedError, FetchError) as exc:
             if exc.field is not None:
                 raise
             raise type(exc)(exc.detail, field=field) from exc
+        if response.status == 304 and etag:
+            return Document(
+                body=b"",
+                url=response.url,
+                etag=response.headers.get("etag") or etag,
+                not_modified=True,
+            )
         if response.status in (404, 410):
             raise SourceNotFoundError(f"{url} answered {response.status}", field=field)
         if response.status >= 400:

@@ -281,9 +281,11 @@ class SqlCatalogStore:
                 {**scope, "name": name, "schema": schema}
                 for name, schema in toolset.definitions.items()
             )
+        # Core inserts (the tables, not the mapped classes): tens of thousands of plain rows
+        # need none of the ORM's per-row bookkeeping, which costs more than the write itself.
         for table, rows in ((ToolRow, tool_rows), (DefinitionRow, definition_rows)):
             for start in range(0, len(rows), INSERT_CHUNK):
-                session.execute(insert(table), rows[start : start + INSERT_CHUNK])
+                session.execute(insert(table.__table__), rows[start : start + INSERT_CHUNK])  # type: ignore[arg-type]
 
     def _upsert_files(self, session: Session, files: list[FileState]) -> None:
         if not files:
