@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
@@ -102,8 +103,9 @@ class DiscoveryPlugin(BasePlugin):
             (t for t in templates if t.slug == connection.template), NoneTemplate(slug="none")
         )
         rendered = render(template, connection.values)
+        query = f"?{urlencode(rendered['query'])}" if rendered["query"] else ""
         response = await ctx.http.request(
-            "GET", f"{integration.config['endpoint']}/tools", headers=rendered["headers"]
+            "GET", f"{integration.config['endpoint']}/tools{query}", headers=rendered["headers"]
         )
         if response.status == 401:
             # Quotes the upstream on purpose: the core must take any credential back out.
@@ -147,6 +149,8 @@ class ToolsRoute:
             if self.delay:
                 threading.Event().wait(self.delay)
             auth = seen.headers.get("authorization", "")
+            if not auth and "api_key=" in seen.path:  # a query placement
+                auth = "Bearer " + seen.path.split("api_key=", 1)[1]
             self.seen.append(auth)
             if self.status is not None:
                 return Reply(self.status, b"unavailable")

@@ -8,6 +8,7 @@ covered by the cluster tier.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -166,3 +167,18 @@ def test_each_mode_refuses_the_other_modes_sources(tmp_path: Path) -> None:
             cluster("acme", credentials)
         assert refused.value.field == field  # the operator's environment is never a source
     assert os.environ  # (the process environment exists; it is simply not consulted)
+
+
+def test_url_logging_libraries_never_log_query_strings(caplog: pytest.LogCaptureFixture) -> None:
+    FileModeCredentials(Path())  # a credential source installs the filter
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("httpx").info(
+        'HTTP Request: %s %s "%s"', "GET", "http://127.0.0.1:9/tools?api_key=s3cr3t&x=1", "200"
+    )
+    logging.getLogger("httpx").info("no url here: %d", 5)
+    logging.getLogger("switchboard.other").info("http://h/p?kept=1")  # not a URL-logging library
+    assert [r.getMessage() for r in caplog.records] == [
+        'HTTP Request: GET http://127.0.0.1:9/tools?<query hidden> "200"',
+        "no url here: 5",
+        "http://h/p?kept=1",
+    ]

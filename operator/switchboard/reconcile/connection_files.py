@@ -230,9 +230,24 @@ class ConnectionFiles:
                 if e.get("file") == path
             ]
         documents = [*documents, *reread]
-        declared: set[tuple[str, str]] = {
-            (e["namespace"], e["name"]) for e in remembered if e["file"] not in reread_paths
-        }
+        declared: set[tuple[str, str]] = set()
+        for entry in remembered:
+            if entry["file"] in reread_paths:
+                continue
+            declared.add((entry["namespace"], entry["name"]))
+            key = _entry_key(entry)
+            plan.reports.append(
+                PlannedResource(
+                    KIND,
+                    entry["namespace"],
+                    entry["name"],
+                    entry["file"],
+                    "unchanged",
+                    bool(entry.get("ready")),
+                    key.address if key else None,
+                    str(entry.get("reason", "")),
+                )
+            )
         resources: list[tuple[ConnectionDocument, Connection | None, SwitchboardError | None]] = []
         keys: set[ConnectionKey] = set()
         for document in documents:

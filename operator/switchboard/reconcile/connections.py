@@ -404,11 +404,14 @@ def needs_sync(
     *,
     revision_pending: bool,
     force: bool,
+    shown_digest: str | None = None,
 ) -> bool:
     """Materialize again: first time, a failed last attempt, another template or credential
-    reference, or an integration revised since (`config_revised_at` vs the synced revision)."""
+    reference, an integration revised since (`config_revised_at` vs the synced revision), or a
+    status showing other tools than the row (rebuilt in the background since it was written)."""
     return (
         force
+        or (shown_digest is not None and stored is not None and shown_digest != stored.tools_digest)
         or revision_pending
         or stored is None
         or stored.tools_synced_at is None
@@ -456,7 +459,15 @@ async def reconcile_connection(
         )
     record = declared_record(resource, key, stored)
     sync = None
-    if needs_sync(stored, record, integration, revision_pending=revision_pending, force=force):
+    shown = resource.status.tools.digest if resource.status and resource.status.tools else None
+    if needs_sync(
+        stored,
+        record,
+        integration,
+        revision_pending=revision_pending,
+        force=force,
+        shown_digest=shown,
+    ):
         values: Mapping[str, str] = resolved.values
         sync = await sync_tools(
             plugin,

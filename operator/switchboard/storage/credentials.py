@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from switchboard.catalog.ports import CredentialProvider, MissingCredential, Resolved
 from switchboard.errors import InvalidSpecError, PathEscapeError
 from switchboard.models.connection import Credentials, SecretKeysRef
+from switchboard.storage import redacting
 
 MAX_FILE_BYTES = 64 * 1024
 """A credential file larger than this is refused unread: it is not a credential."""
@@ -162,6 +163,7 @@ class FileModeCredentials:
     """`CredentialProviders` for file mode: environment variables and repository files."""
 
     def __init__(self, root: Path, environ: Mapping[str, str] | None = None) -> None:
+        redacting.install()  # values may now travel in query strings that libraries log
         self.root = root
         # The live process environment: a variable set after start-up is seen on the next call.
         self.environ = os.environ if environ is None else environ
@@ -182,6 +184,7 @@ class ClusterCredentials:
     operator's environment and file system are never a tenant's credential source."""
 
     def __init__(self, read_secret: SecretReader) -> None:
+        redacting.install()  # values may now travel in query strings that libraries log
         self.read_secret = read_secret
 
     def __call__(self, tenant: str, credentials: Credentials) -> CredentialProvider:
