@@ -7,18 +7,24 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9]|[^A-Za-z0-9]|$)|[A-Z]?[a-z0-9]+|[A-Z]+")
 _VERSION = re.compile(r"^v\d+(?:[._-]\d+)?$", re.IGNORECASE)
 _PARAM = re.compile(r"^\{.*\}$")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_ID_PIECES = re.compile(r"[/.]")
+CACHE = 65_536
+"""Tags and path segments repeat across thousands of operations: each is split once."""
 
 
 def words(text: str) -> list[str]:
     """Words split on case changes and non-alphanumerics."""
-    return [w.lower() for part in re.split(r"[^A-Za-z0-9]+", text) for w in _WORDS.findall(part)]
+    return [w.lower() for part in _NON_ALNUM.split(text) for w in _WORDS.findall(part)]
 
 
+@lru_cache(maxsize=CACHE)
 def camel(text: str) -> str:
     parts = words(text)
     if not parts:
@@ -26,10 +32,12 @@ def camel(text: str) -> str:
     return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
 
 
+@lru_cache(maxsize=CACHE)
 def pascal(text: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in words(text))
 
 
+@lru_cache(maxsize=CACHE)
 def is_version(segment: str) -> bool:
     return bool(_VERSION.match(segment))
 
@@ -55,7 +63,7 @@ def _group(tags: list[str], path: str) -> str:
 
 
 def _leaf(group: str, operation_id: str, method: str, path: str) -> str:
-    pieces = [p for p in re.split(r"[/.]", operation_id) if p]
+    pieces = [p for p in _ID_PIECES.split(operation_id) if p]
     if pieces and camel(pieces[0]) == group:
         pieces = pieces[1:]
     leaf = camel(" ".join(pieces)) if pieces else ""
