@@ -4,11 +4,15 @@
 kube-apiserver built from tests/kube on first use) and applies ``crds/`` when it holds
 manifests. When ``SWITCHBOARD_TEST_KUBECONFIG`` names a kubeconfig, that cluster is used
 instead (the CRDs are applied to it too). It fails, never skips, when no cluster comes up.
+
+``operator_account`` installs the operator's ServiceAccount with the chart's RBAC rules;
+``start_operator`` runs `switchboard operator` processes as that account for one test.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +23,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:  # pyproject's pythonpath normally does this
     sys.path.insert(0, str(TESTS_DIR))
 
+from cluster.operating import OperatorAccount, OperatorFactory  # noqa: E402
 from harness.kube import KubeCluster, KubeHarnessError, LocalCluster, has_manifests  # noqa: E402
 
 CRDS_DIR = TESTS_DIR.parent / "crds"
@@ -64,3 +69,39 @@ def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClust
         yield local
     finally:
         local.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# The operator under test
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def operator_account(kube_cluster: KubeCluster) -> OperatorAccount:
+    """The chart's ServiceAccount and RBAC, kopf's peering CRDs, and a token for the account."""
+    return OperatorAccount.install(kube_cluster)
+
+
+@pytest.fixture
+def namespace(kube_cluster: KubeCluster) -> str:
+    """A fresh namespace (the tenant) for one test. Namespaces cannot be deleted on a cluster
+    without a controller-manager, so `start_operator` empties it at the end instead."""
+    name = f"t-{secrets.token_hex(4)}"
+    kube_cluster.kubectl("create", "namespace", name)
+    return name
+
+
+@pytest.fixture
+def start_operator(
+    request: pytest.FixtureRequest,
+    kube_cluster: KubeCluster,
+    operator_account: OperatorAccount,
+    tmp_path: Path,
+) -> Iterator[OperatorFactory]:
+    """Start `switchboard operator` processes; afterwards the test's namespaces are emptied
+    (finalizers released by a still-running operator) and every process is stopped."""
+    factory = OperatorFactory(kube_cluster, operator_account, tmp_path)
+    yield factory
+    if "namespace" in request.fixturenames:
+        factory.namespaces.add(request.getfixturevalue("namespace"))
+    factory.cleanup()

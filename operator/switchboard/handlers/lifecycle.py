@@ -3,6 +3,7 @@ the webhook server), the shared runtime, the login, and the liveness probe."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kopf
@@ -38,6 +39,8 @@ def configure(settings: kopf.OperatorSettings, options: OperatorOptions) -> None
     settings.watching.client_timeout = 330
     settings.peering.name = options.peering
     settings.peering.lifetime = PEERING_LIFETIME
+    # One line per API call at INFO would drown the operator's own records.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     webhook = options.webhook
     if webhook is not None:
         settings.admission.server = webhook_server(webhook)
