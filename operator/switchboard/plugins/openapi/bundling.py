@@ -179,13 +179,16 @@ async def bundle(
     """Resolve external references in place (only when the raw text has any)."""
     if EXTERNAL_HINT.search(source.body) is None:
         return Bundle()
-    if swagger:
-        schemas = document.setdefault("definitions", {})
-    else:
-        components = document.setdefault("components", {})
-        schemas = components.setdefault("schemas", {})
-    if not isinstance(schemas, dict):
-        raise SpecParseError("must be an object", field=f"{field}.components.schemas")
+    holder: Any = document if swagger else document.get("components", {})
+    key = "definitions" if swagger else "schemas"
+    existing = holder.get(key) if isinstance(holder, dict) else None
+    schemas: dict[str, Any] = existing if isinstance(existing, dict) else {}
     bundler = _Bundler(ctx, source, schemas, field)
     await bundler.walk(document, None, False)
+    if schemas and existing is not schemas:  # grafted schemas need a home
+        if not isinstance(holder, dict) or existing is not None:
+            raise SpecParseError("must be an object", field=f"{field}.components.{key}")
+        holder[key] = schemas
+        if not swagger:
+            document["components"] = holder
     return bundler.bundle

@@ -67,7 +67,8 @@ def collect(
         item = resolver.resolve(paths[path], field=f"{field}.paths[{path}]")
         if not isinstance(item, dict):
             continue
-        shared = item.get("parameters") or []
+        shared = item.get("parameters")
+        shared = shared if isinstance(shared, list) else []
         item_servers = parse_servers(item["servers"], spec_url) if "servers" in item else []
         servers = item_servers or top_servers
         for method in METHODS:
@@ -84,7 +85,7 @@ def collect(
                 method=method,
                 path=path,
                 operation_id=operation_id,
-                tags=tuple(t for t in tags if isinstance(t, str)) if tags else (),
+                tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
                 tool_path=override if isinstance(override, str) and override else None,
             )
             own = parse_servers(op["servers"], spec_url) if "servers" in op else []
@@ -141,6 +142,7 @@ class _Builder:
         required: list[str] = []
         bindings: list[dict[str, Any]] = []
         own = op.get("parameters")
+        own = own if isinstance(own, list) else None
         raws = [*operation.shared, *own] if own and operation.shared else own or operation.shared
         seen: dict[tuple[str, str], int] = {}
         for raw in raws:
