@@ -80,12 +80,18 @@ async def test_paths_without_operations(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "error", "message"),
     [
-        pytest.param("not_openapi.json", SpecParseError, "not an OpenAPI document", id="not OpenAPI"),
+        pytest.param(
+            "not_openapi.json", SpecParseError, "not an OpenAPI document", id="not OpenAPI"
+        ),
         pytest.param("not_json_yaml.html", SpecParseError, "not an OpenAPI document", id="HTML"),
         pytest.param("binary.png", SpecParseError, "not JSON or YAML", id="binary"),
-        pytest.param("unsupported_version.json", SpecParseError, "unsupported version", id="Swagger 1.2"),
+        pytest.param(
+            "unsupported_version.json", SpecParseError, "unsupported version", id="Swagger 1.2"
+        ),
         pytest.param("alias_bomb.yaml", SpecParseError, "alias bomb", id="YAML alias bomb"),
-        pytest.param("external/escape.yaml", PathEscapeError, "leaves the repository", id="ref escape"),
+        pytest.param(
+            "external/escape.yaml", PathEscapeError, "leaves the repository", id="ref escape"
+        ),
     ],
 )
 async def test_refused_with_a_clear_error(
@@ -123,7 +129,9 @@ async def test_external_references_are_bundled(tmp_path: Path) -> None:
         (tmp_path / "external/common/schemas.yaml").read_text().replace("string", "integer")
     )
     request = RegistrationRequest(
-        tenant="t", slug="api", config={"source": {"file": "external/main.yaml"}},
+        tenant="t",
+        slug="api",
+        config={"source": {"file": "external/main.yaml"}},
         previous=registration.record,
     )
     changed = await plugin.register(request, make_ctx(tmp_path))
@@ -156,7 +164,9 @@ async def test_deep_nesting_is_refused_without_recursion_error(
 async def test_schema_too_deep_for_json_tooling_names_the_schema(tmp_path: Path) -> None:
     # 400 levels: orjson reads up to 1,024 but writes only 254, so the plugin must catch it.
     schema = b'{"type": "array", "items": ' * 400 + b'{"type": "string"}' + b"}" * 400
-    body = b'{"openapi": "3.0.3", "paths": {}, "components": {"schemas": {"Deep": ' + schema + b"}}}"
+    body = (
+        b'{"openapi": "3.0.3", "paths": {}, "components": {"schemas": {"Deep": ' + schema + b"}}}"
+    )
     with pytest.raises(SpecParseError, match="250 levels") as caught:
         await register(tmp_path, body)
     assert caught.value.field == "spec.openapi.source (components.schemas.Deep)"
@@ -176,7 +186,9 @@ async def test_ten_thousand_ref_hops(tmp_path: Path) -> None:
                 "responses": {
                     "200": {
                         "description": "",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S0"}}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/S0"}}
+                        },
                     }
                 },
             }
