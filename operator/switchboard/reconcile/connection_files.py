@@ -25,7 +25,6 @@ from switchboard.catalog.ports import (
 from switchboard.errors import InvalidSpecError, SwitchboardError
 from switchboard.models.conditions import Condition, set_condition
 from switchboard.models.connection import Connection, ConnectionKey, ConnectionStatus
-from switchboard.models.records import IntegrationRecord
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry
 from switchboard.reconcile.connections import (
@@ -33,6 +32,7 @@ from switchboard.reconcile.connections import (
     ConnectionStores,
     reconcile_connection,
 )
+from switchboard.reconcile.lookups import PendingIntegrations, PrefetchedConnections
 from switchboard.reconcile.ports import ManifestFile, ManifestStore
 from switchboard.reconcile.rebuilding import RebuildReport, rebuild_stale
 
@@ -73,40 +73,6 @@ class ConnectionPlan:
     reread: list[ManifestFile] = field(default_factory=list)
     kept_entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reports: list[PlannedResource] = field(default_factory=list)
-
-
-class PendingIntegrations:
-    """`IntegrationLookup` over the store as this run's batch will leave it."""
-
-    def __init__(self, store: CatalogStore, batch: WriteBatch) -> None:
-        self.store = store
-        self.removed = set(batch.removals)
-        self.writes = {(w.record.tenant, w.record.slug): w for w in batch.integrations}
-        self._cache: dict[tuple[str, str], IntegrationRecord | None] = {}
-
-    def touched(self, tenant: str, slug: str) -> bool:
-        return (tenant, slug) in self.removed or (tenant, slug) in self.writes
-
-    def pending(self, tenant: str, slug: str) -> bool:
-        """Its tools are rewritten by the batch (a new `config_revised_at` is coming)."""
-        write = self.writes.get((tenant, slug))
-        return write is not None and write.toolset is not None
-
-    def get(self, tenant: str, slug: str) -> IntegrationRecord | None:
-        key = (tenant, slug)
-        if key in self.writes:
-            return self.writes[key].record
-        if key in self.removed:
-            return None
-        if key not in self._cache:
-            self._cache[key] = self.store.get(tenant, slug)
-        return self._cache[key]
-
-    def tool_names(self, tenant: str, slug: str) -> list[str]:
-        write = self.writes.get((tenant, slug))
-        if write is not None and write.toolset is not None:
-            return sorted(t.name for t in write.toolset.tools)
-        return self.store.tool_names(tenant, slug)
 
 
 def _identity(data: dict[str, Any]) -> tuple[str, str]:
@@ -162,6 +128,7 @@ class ConnectionFiles:
         self.manifests = manifests
         self.store = store
         self.connections = connections
+        self._rows = PrefetchedConnections(connections)
         self.registry = registry
         self.ctx = ctx
         self.credentials = credentials
@@ -174,7 +141,7 @@ class ConnectionFiles:
         key = _entry_key(entry)
         if key is None or not entry.get("ready") or lookup.touched(key.tenant, key.integration):
             return True
-        row = self.connections.get_connection(key)
+        row = self._rows.get_connection(key)
         integration = lookup.get(key.tenant, key.integration)
         return (
             row is None
@@ -220,6 +187,7 @@ class ConnectionFiles:
         `remembered`: Connection entries of files not read this run (each with its `file`);
         `other_entries`: every other remembered entry, for re-read files."""
         plan = ConnectionPlan()
+        self._rows = PrefetchedConnections(self.connections)  # rows as this run found them
         lookup = PendingIntegrations(self.store, batch)
         reread = self._reread(remembered, lookup, plan)
         reread_paths = {f.path for f in plan.reread}
@@ -284,7 +252,7 @@ class ConnectionFiles:
         lookup: PendingIntegrations,
     ) -> list[ConnectionOutcome | None]:
         gate = asyncio.Semaphore(self.concurrency)
-        stores = ConnectionStores(lookup, self.connections)
+        stores = ConnectionStores(lookup, self._rows)
 
         async def one(resource: Connection | None) -> ConnectionOutcome | None:
             if resource is None:
@@ -346,7 +314,7 @@ class ConnectionFiles:
             if outcome.write is not None:
                 synced = outcome.write.record.tools_synced_at
             elif outcome.removal is None:
-                row = self.connections.get_connection(outcome.key)
+                row = self._rows.get_connection(outcome.key)
                 synced = row.tools_synced_at if row else None
             entry.update(
                 {
@@ -389,7 +357,7 @@ class ConnectionFiles:
                     continue
                 if (entry.get("namespace"), entry.get("name")) in declared:
                     continue
-                row = self.connections.get_connection(key)
+                row = self._rows.get_connection(key)
                 if row is None or row.resource != entry.get("name"):
                     continue
                 batch.connection_removals.append(key)

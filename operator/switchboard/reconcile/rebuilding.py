@@ -27,6 +27,7 @@ from switchboard.models.integration import ToolsSummary
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry
 from switchboard.reconcile.connections import ConnectionStores
+from switchboard.reconcile.lookups import CachedIntegrations
 from switchboard.reconcile.syncing import epoch_ms, sync_tools
 
 BACKOFF_BASE_MS = 30_000
@@ -150,6 +151,8 @@ async def rebuild_stale(
     `0..jitter` seconds so many rebuilds do not hit one upstream at once, and at most
     `concurrency` run together. The writes land in one transaction at the end."""
     rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    # Hundreds of connections usually share a few integrations: read each once.
+    stores = ConnectionStores(CachedIntegrations(stores.integrations), stores.connections)
     now_ms = epoch_ms(now)
     report = RebuildReport()
     candidates = []

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from switchboard.storage.tables import ConnectionRow, DefinitionRow, Integration
 
 INSERT_CHUNK = 2_000
 """Rows per INSERT: within PostgreSQL's bind-parameter cap for these tables."""
+DELETE_CHUNK = 500
+"""Identities per DELETE ... IN: three parameters each."""
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -83,38 +85,59 @@ def _values(record: ConnectionRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-def _replace_own_tools(session: Session, write: ConnectionWrite, plugin_id: str) -> None:
-    assert write.toolset is not None
-    key = write.record.key
-    for table in (ToolRow, DefinitionRow):
-        session.execute(delete(table).where(_where_key(table, key, "connection")))
-    scope = {
-        "tenant": key.tenant,
-        "owner": key.owner,
-        "subject": key.subject,
-        "integration": key.integration,
-        "connection": key.name,
-        "plugin_id": plugin_id,
-    }
-    tools = [
-        {
-            **scope,
-            "name": tool.name,
-            "description": tool.description,
-            "input_schema": tool.input_schema,
-            "output_schema": tool.output_schema,
-            "annotations": tool.annotations,
-            "binding": tool.binding,
+def _delete_own_tools(session: Session, keys: Sequence[ConnectionKey]) -> None:
+    """One DELETE per integration and chunk, not one per connection."""
+    groups: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for key in keys:
+        groups.setdefault((key.tenant, key.integration), []).append(
+            (key.owner, key.subject, key.name)
+        )
+    for (tenant, integration), members in groups.items():
+        for start in range(0, len(members), DELETE_CHUNK):
+            chunk = members[start : start + DELETE_CHUNK]
+            for table in (ToolRow, DefinitionRow):
+                session.execute(
+                    delete(table).where(
+                        table.tenant == tenant,
+                        table.integration == integration,
+                        tuple_(table.owner, table.subject, table.connection).in_(chunk),
+                    )
+                )
+
+
+def _own_tool_rows(
+    writes: Sequence[ConnectionWrite], plugins: dict[tuple[str, str], str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    tools: list[dict[str, Any]] = []
+    definitions: list[dict[str, Any]] = []
+    for write in writes:
+        assert write.toolset is not None
+        key = write.record.key
+        scope = {
+            "tenant": key.tenant,
+            "owner": key.owner,
+            "subject": key.subject,
+            "integration": key.integration,
+            "connection": key.name,
+            "plugin_id": plugins.get((key.tenant, key.integration), ""),
         }
-        for tool in write.toolset.tools
-    ]
-    definitions = [
-        {**scope, "name": name, "schema": schema}
-        for name, schema in write.toolset.definitions.items()
-    ]
-    for table, rows in ((ToolRow, tools), (DefinitionRow, definitions)):
-        for start in range(0, len(rows), INSERT_CHUNK):
-            session.execute(insert(table), rows[start : start + INSERT_CHUNK])
+        tools.extend(
+            {
+                **scope,
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": tool.input_schema,
+                "output_schema": tool.output_schema,
+                "annotations": tool.annotations,
+                "binding": tool.binding,
+            }
+            for tool in write.toolset.tools
+        )
+        definitions.extend(
+            {**scope, "name": name, "schema": schema}
+            for name, schema in write.toolset.definitions.items()
+        )
+    return tools, definitions
 
 
 def write_connections(
@@ -125,9 +148,8 @@ def write_connections(
 ) -> None:
     """Remove, then upsert, inside the caller's transaction. A write whose revision follows the
     batch takes the integration's `config_revised_at` as this transaction left it."""
+    _delete_own_tools(session, removals)
     for key in removals:
-        for table in (ToolRow, DefinitionRow):
-            session.execute(delete(table).where(_where_key(table, key, "connection")))
         session.execute(delete(ConnectionRow).where(_where_key(ConnectionRow, key, "name")))
     if not writes:
         return
@@ -135,12 +157,12 @@ def write_connections(
     revisions: dict[tuple[str, str], tuple[int | None, str]] = {}
     for tenant in {t for t, _ in integrations}:
         slugs = sorted(s for t, s in integrations if t == tenant)
-        rows = session.execute(
+        found_revisions = session.execute(
             select(
                 IntegrationRow.slug, IntegrationRow.config_revised_at, IntegrationRow.plugin_id
             ).where(IntegrationRow.tenant == tenant, IntegrationRow.slug.in_(slugs))
         )
-        revisions.update({(tenant, slug): (rev, plugin) for slug, rev, plugin in rows})
+        revisions.update({(tenant, slug): (rev, plugin) for slug, rev, plugin in found_revisions})
     existing: dict[ConnectionKey, int] = {}
     for tenant, slug in integrations:
         found = session.execute(
@@ -157,7 +179,7 @@ def write_connections(
     for write in writes:
         record = write.record
         values = _values(record, now)
-        revision, plugin_id = revisions.get((record.tenant, record.integration), (None, ""))
+        revision, _ = revisions.get((record.tenant, record.integration), (None, ""))
         if write.revision_from_batch:
             values["synced_revision"] = revision
         row_id = existing.get(record.key)
@@ -175,12 +197,17 @@ def write_connections(
             )
         else:
             updates.append({"row_id": row_id, **values})
-        if write.toolset is not None:
-            _replace_own_tools(session, write, plugin_id)
     for start in range(0, len(inserts), INSERT_CHUNK):
         session.execute(insert(ConnectionRow), inserts[start : start + INSERT_CHUNK])
     if updates:
         session.execute(update(ConnectionRow), updates)
+    replaced = [w for w in writes if w.toolset is not None]
+    _delete_own_tools(session, [w.record.key for w in replaced])
+    plugins = {key: plugin for key, (_, plugin) in revisions.items()}
+    tools, definitions = _own_tool_rows(replaced, plugins)
+    for table, rows in ((ToolRow, tools), (DefinitionRow, definitions)):
+        for start in range(0, len(rows), INSERT_CHUNK):
+            session.execute(insert(table), rows[start : start + INSERT_CHUNK])
 
 
 class SqlConnectionStore:
