@@ -14,12 +14,19 @@ from switchboard.catalog.connections import (
     credentials_from_reference,
     redact,
     redact_error,
+    secret_of,
     select_method,
+    using_secret,
     valid_templates,
     variables_for,
 )
 from switchboard.errors import CredentialsRejectedError, FetchError, UnknownTemplateError
-from switchboard.models.connection import Connection, ConnectionKey, Credentials
+from switchboard.models.connection import (
+    Connection,
+    ConnectionKey,
+    ConnectionRecord,
+    Credentials,
+)
 from switchboard.plugins.templates import describe_all
 
 
@@ -178,3 +185,21 @@ def test_redaction_removes_values_longest_first() -> None:
     assert out.reason == "CredentialsRejected" and out.__cause__ is None
     untouched = FetchError("timed out")
     assert redact_error(untouched, ["s3cr3t"]) is untouched
+
+
+def test_a_secret_change_finds_the_connections_that_read_it() -> None:
+    def row(name: str, provider: str, tenant: str = "acme") -> ConnectionRecord:
+        return ConnectionRecord(
+            tenant=tenant, owner="org", integration="crm", name=name, template="apikey-0",
+            provider=provider, resource=f"{name}-object",
+        )  # fmt: skip
+
+    rows = [
+        row("a", "secret:crm-token"),
+        row("b", "secret:crm-token"),
+        row("c", "secret:other"),
+        row("d", "env"),
+        row("e", "secret:crm-token", tenant="beta"),
+    ]
+    assert using_secret(rows, "acme", "crm-token") == ["a-object", "b-object"]
+    assert secret_of(rows[3]) is None

@@ -28,6 +28,7 @@ from switchboard.models.connection import (
     NO_AUTH_TEMPLATE,
     Connection,
     ConnectionKey,
+    ConnectionRecord,
     Credentials,
     SecretKeysRef,
 )
@@ -135,6 +136,25 @@ def credentials_from_reference(provider: str, item_ids: Mapping[str, str]) -> Cr
     if provider == "files":
         return Credentials(files=dict(item_ids))
     return None
+
+
+def secret_of(record: ConnectionRecord) -> str | None:
+    """The Secret a connection row reads its values from, if any."""
+    if record.provider.startswith(SECRET_PROVIDER):
+        return record.provider.removeprefix(SECRET_PROVIDER)
+    return None
+
+
+def using_secret(records: Iterable[ConnectionRecord], namespace: str, name: str) -> list[str]:
+    """Names of the objects whose connections read Secret `namespace/name`: what a Secret watch
+    re-queues (with `force`, since a rotated value can change what discovery sees)."""
+    return sorted(
+        {
+            r.resource
+            for r in records
+            if r.tenant == namespace and secret_of(r) == name and r.resource is not None
+        }
+    )
 
 
 async def resolve_credentials(
