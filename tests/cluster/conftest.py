@@ -101,7 +101,9 @@ def start_operator(
     """Start `switchboard operator` processes; afterwards the test's namespaces are emptied
     (finalizers released by a still-running operator) and every process is stopped."""
     factory = OperatorFactory(kube_cluster, operator_account, tmp_path)
-    yield factory
-    if "namespace" in request.fixturenames:
+    if "namespace" in request.fixturenames:  # set up first, so it is torn down after this
         factory.namespaces.add(request.getfixturevalue("namespace"))
-    factory.cleanup()
+    try:
+        yield factory
+    finally:
+        factory.cleanup()

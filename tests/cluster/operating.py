@@ -296,15 +296,16 @@ class OperatorFactory:
 
     def cleanup(self) -> None:
         namespaces = sorted(self.namespaces)
-        running = [o for o in self.started if o.process and o.process.poll() is None]
-        if running:
-            for name in namespaces:
-                self.cluster.kubectl(
-                    "delete", "integrations,connections", "--all", "-n", name,
-                    "--timeout=60s", check=False,
-                )  # fmt: skip
-        for operator in self.started:
-            operator.stop()
+        try:
+            if any(o.process and o.process.poll() is None for o in self.started):
+                for name in namespaces:
+                    self.cluster.kubectl(
+                        "delete", "integrations,connections", "--all", "-n", name,
+                        "--timeout=60s", check=False,
+                    )  # fmt: skip
+        finally:
+            for operator in self.started:
+                operator.stop()
         for name in namespaces:  # whatever is left (a refused deletion): drop our finalizer
             listed = self.cluster.kubectl(
                 "get", "integrations,connections", "-n", name, "-o", "name", check=False

@@ -36,7 +36,7 @@ async def reconcile_named(runtime: Runtime, namespace: str, name: str) -> None:
 
 
 @kopf.on.event("v1", "configmaps")
-def config_map_changed(
+async def config_map_changed(
     event: kopf.RawEvent, namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any
 ) -> None:
     if event.get("type") is None or namespace is None:
