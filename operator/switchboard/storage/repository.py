@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from switchboard.catalog.ports import FileState, IntegrationWrite, WriteBatch
 from switchboard.errors import StorageError
 from switchboard.models.records import IntegrationRecord, StoredTool, ToolDefinition
+from switchboard.storage.bulk import insert_rows
 from switchboard.storage.connections import write_connections
 from switchboard.storage.tables import (
     ConnectionRow,
@@ -252,40 +253,50 @@ class SqlCatalogStore:
                             table.connection == "",
                         )
                     )
-        tool_rows: list[dict[str, Any]] = []
-        definition_rows: list[dict[str, Any]] = []
-        for write in writes:
-            record, toolset = write.record, write.toolset
-            assert toolset is not None
-            scope = {
-                "tenant": record.tenant,
-                "owner": "",
-                "subject": "",
-                "connection": "",
-                "integration": record.slug,
-                "plugin_id": record.kind,
+        base = {"owner": "", "subject": "", "connection": ""}
+        tool_rows = (
+            {
+                **base,
+                "tenant": write.record.tenant,
+                "integration": write.record.slug,
+                "plugin_id": write.record.kind,
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": tool.input_schema,
+                "output_schema": tool.output_schema,
+                "annotations": tool.annotations,
+                "binding": tool.binding,
             }
-            tool_rows.extend(
-                {
-                    **scope,
-                    "name": tool.name,
-                    "description": tool.description,
-                    "input_schema": tool.input_schema,
-                    "output_schema": tool.output_schema,
-                    "annotations": tool.annotations,
-                    "binding": tool.binding,
-                }
-                for tool in toolset.tools
-            )
-            definition_rows.extend(
-                {**scope, "name": name, "schema": schema}
-                for name, schema in toolset.definitions.items()
-            )
-        # Core inserts (the tables, not the mapped classes): tens of thousands of plain rows
-        # need none of the ORM's per-row bookkeeping, which costs more than the write itself.
-        for table, rows in ((ToolRow, tool_rows), (DefinitionRow, definition_rows)):
-            for start in range(0, len(rows), INSERT_CHUNK):
-                session.execute(insert(table.__table__), rows[start : start + INSERT_CHUNK])  # type: ignore[arg-type]
+            for write in writes
+            for tool in (write.toolset.tools if write.toolset else [])
+        )
+        definition_rows = (
+            {
+                **base,
+                "tenant": write.record.tenant,
+                "integration": write.record.slug,
+                "plugin_id": write.record.kind,
+                "name": name,
+                "schema": schema,
+            }
+            for write in writes
+            for name, schema in (write.toolset.definitions if write.toolset else {}).items()
+        )
+        keys = ("tenant", "owner", "subject", "connection", "integration", "plugin_id", "name")
+        insert_rows(
+            session,
+            ToolRow.__table__,  # type: ignore[arg-type]
+            (*keys, "description", "input_schema", "output_schema", "annotations", "binding"),
+            ("input_schema", "output_schema", "annotations", "binding"),
+            tool_rows,
+        )
+        insert_rows(
+            session,
+            DefinitionRow.__table__,  # type: ignore[arg-type]
+            (*keys, "schema"),
+            ("schema",),
+            definition_rows,
+        )
 
     def _upsert_files(self, session: Session, files: list[FileState]) -> None:
         if not files:

@@ -52,31 +52,31 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _check_depth(tools: list[ToolDefinition], definitions: dict[str, Any]) -> None:
+def _check_depth(
+    document: dict[str, Any], tools: list[ToolDefinition], definitions: dict[str, Any]
+) -> None:
     """JSON tooling downstream (the mirror, digests) refuses nesting past ~250 levels: say so
-    here, naming the place, rather than fail later with a bare encoder error."""
+    here, naming the place, rather than fail later with a bare encoder error. One encoding of
+    the whole document answers for everything the tools share with it."""
     try:
-        orjson.dumps([[t.input_schema, t.output_schema] for t in tools])
+        orjson.dumps([[[document]]])  # the depth at which tools and definitions are written
+        return
     except orjson.JSONEncodeError:
-        for tool in tools:
-            try:
-                orjson.dumps([[tool.input_schema, tool.output_schema]])
-            except orjson.JSONEncodeError:
-                where = f"{SOURCE} (operation {tool.binding.get('operationId')})"
-                raise SpecParseError(
-                    "a schema nests more than 250 levels deep", field=where
-                ) from None
-    try:
-        orjson.dumps([definitions])
-    except orjson.JSONEncodeError:
-        for name, schema in definitions.items():
-            try:
-                orjson.dumps([schema])
-            except orjson.JSONEncodeError:
-                where = f"{SOURCE} (components.schemas.{name})"
-                raise SpecParseError(
-                    "the schema nests more than 250 levels deep", field=where
-                ) from None
+        pass
+    for name, schema in definitions.items():
+        try:
+            orjson.dumps([[schema]])
+        except orjson.JSONEncodeError:
+            where = f"{SOURCE} (components.schemas.{name})"
+            raise SpecParseError(
+                "the schema nests more than 250 levels deep", field=where
+            ) from None
+    for tool in tools:
+        try:
+            orjson.dumps([[tool.input_schema, tool.output_schema]])
+        except orjson.JSONEncodeError:
+            where = f"{SOURCE} (operation {tool.binding.get('operationId')})"
+            raise SpecParseError("a schema nests more than 250 levels deep", field=where) from None
 
 
 async def _compile(
@@ -104,7 +104,7 @@ async def _compile(
         )
         tools = compiling.build_tools(operations, resolver, derived.accepts, field=SOURCE)
         definitions = compiling.definitions(document)
-        _check_depth(tools, definitions)
+        _check_depth(document, tools, definitions)
     if top and is_relative(top[0]) and not spec.base_url:
         warnings.append(
             f"the server URL {top[0]['url']!r} is relative and the spec has no URL to resolve "
