@@ -121,7 +121,10 @@ def compute_success(
         added, removed = previous.added_tools, previous.removed_tools
     if not spec_changed and stored is not None:
         record.config_revised_at = stored.config_revised_at
-    message = f"{len(names)} tools from {registration.details.get('title') or record.name}"
+    # The plugin reused what is stored (same specHash, or a 304): the last summary stands.
+    reused = toolset.unchanged and stored is not None and previous.tools is not None
+    count = previous.tools.count if reused and previous.tools is not None else len(names)
+    message = f"{count} tools from {registration.details.get('title') or record.name}"
     stale = incomplete and stored is not None
     if stale:
         message = "discovery failed; the last good tools are kept"
@@ -198,7 +201,7 @@ def compute_success(
         spec_hash=record.spec_hash,
         tools=(
             previous.tools
-            if stale
+            if stale or reused
             else ToolsSummary(
                 count=len(names), digest=tools_digest(toolset), sample_names=names[:SAMPLE_NAMES]
             )
@@ -344,6 +347,12 @@ async def reconcile_integration(
         registration = await register(resource, registry, ctx, previous=stored)
     except SwitchboardError as exc:
         return compute_failure(resource, exc, slug=slug, now=now)
+    if registration.toolset.unchanged and (resource.status is None or not resource.status.tools):
+        # Nothing to carry the tool summary over from (status lost): compile afresh.
+        try:
+            registration = await register(resource, registry, ctx, previous=None)
+        except SwitchboardError as exc:
+            return compute_failure(resource, exc, slug=slug, now=now)
     previous_names = None
     if stored is not None and (
         stored.spec_hash != registration.record.spec_hash or registration.toolset.incomplete
