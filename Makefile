@@ -20,7 +20,7 @@ deps: $(UV)
 	@$(UV) sync --frozen --quiet
 
 run: deps
-	$(PY) switchboard reconcile examples/
+	WEATHER_APPID=$${WEATHER_APPID:-demo-appid} $(PY) switchboard reconcile examples/
 	$(PY) switchboard catalog list
 
 test: deps

@@ -89,7 +89,10 @@ def test_crd_shape_for_kubectl_and_argo() -> None:
     assert "size() == 1" in source["x-kubernetes-validations"][0]["rule"]
 
 
-def test_reconciled_examples_with_status_still_validate(tmp_path: Path) -> None:
+def test_reconciled_examples_with_status_still_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEATHER_APPID", "demo-appid")  # the example personal connection's key
     import shutil
 
     repo = tmp_path / "repo"

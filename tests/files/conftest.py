@@ -46,6 +46,8 @@ def db(tmp_path: Path) -> str:
 def run(repo: Path, db: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     """`switchboard ...` in-process, against the throwaway repo and database."""
     monkeypatch.chdir(repo)
+    # The example personal connection reads its key from the environment (a demo value).
+    monkeypatch.setenv("WEATHER_APPID", "demo-appid")
 
     def invoke(*args: str, database: str | None = None) -> Result:
         argv = list(args)

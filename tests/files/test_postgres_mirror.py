@@ -21,8 +21,8 @@ def test_reconcile_into_postgres_then_noop_then_prune(
     with engine.connect() as conn:
         slugs = conn.execute(text("SELECT slug FROM integration ORDER BY slug")).scalars().all()
         tools = conn.execute(text("SELECT count(*) FROM tool")).scalar_one()
-    assert slugs == ["acme_billing", "petstore", "status_page", "weather"]
-    assert tools == 3 + 5 + 1 + 2
+    assert slugs == ["acme_billing", "countries", "petstore", "status_page", "weather"]
+    assert tools == 3 + 5 + 1 + 2 + 4  # petstore, billing, status, weather, countries
     again = run("reconcile", "examples", "-o", "json", database=pg_database)
     assert {r["action"] for r in again.json["resources"]} == {"unchanged"}
     (repo / "examples/status-service.yaml").unlink()
