@@ -301,7 +301,7 @@ class OperatorFactory:
                 for name in namespaces:
                     self.cluster.kubectl(
                         "delete", "integrations,connections", "--all", "-n", name,
-                        "--timeout=60s", check=False,
+                        "--timeout=30s", check=False,
                     )  # fmt: skip
         finally:
             for operator in self.started:
@@ -337,3 +337,21 @@ def is_ready(obj: dict[str, Any]) -> bool:
         and ready["status"] == "True"
         and status.get("observedGeneration") == obj["metadata"].get("generation")
     )
+
+
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+
+def plugin_path(tmp_path: Path) -> dict[str, str]:
+    """Environment that installs the test plugins (tests/cluster/plugins) through a dist-info
+    with `switchboard.plugins` entry points, as `pip install` would."""
+    dist = tmp_path / "site" / "switchboard_test_plugins-1.0.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: switchboard-test-plugins\nVersion: 1.0\n"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[switchboard.plugins]\nlocked = switchboard_locked:plugin\n"
+    )
+    paths = [str(dist.parent), str(PLUGINS), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
