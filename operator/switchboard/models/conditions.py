@@ -67,3 +67,32 @@ def find(conditions: list[Condition], type_: str) -> Condition | None:
 def is_true(conditions: list[Condition], type_: str) -> bool:
     found = find(conditions, type_)
     return found is not None and found.status == "True"
+
+
+Event = tuple[str, str, str]
+"""(type, reason, message): a Kubernetes Event, Normal or Warning."""
+
+
+def transition(
+    previous: list[Condition],
+    updates: list[Condition],
+    *,
+    now: datetime,
+    warn_when_true: frozenset[str] = frozenset(),
+) -> tuple[list[Condition], list[Event]]:
+    """Apply `updates` and list the Events their transitions deserve: one when `Ready` changes
+    status or reason, and a Warning when a type in `warn_when_true` turns True. A no-op
+    reconcile produces none (no Event storm on resyncs)."""
+    conditions = list(previous)
+    events: list[Event] = []
+    for update in updates:
+        old = find(conditions, update.type)
+        conditions = set_condition(conditions, update, now=now)
+        changed = old is None or old.status != update.status or old.reason != update.reason
+        if changed and update.type == "Ready":
+            events.append(
+                ("Normal" if update.status == "True" else "Warning", update.reason, update.message)
+            )
+        elif changed and update.type in warn_when_true and update.status == "True":
+            events.append(("Warning", update.reason, update.message))
+    return conditions, events

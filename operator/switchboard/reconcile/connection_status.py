@@ -10,7 +10,13 @@ from typing import Literal
 from switchboard.catalog.connections import credential_reference
 from switchboard.catalog.ports import ConnectionStore, ConnectionWrite, MissingCredential
 from switchboard.errors import IntegrationMissingError, PermanentError, SwitchboardError
-from switchboard.models.conditions import Condition, is_true, now_rfc3339, set_condition
+from switchboard.models.conditions import (
+    Condition,
+    Event,
+    is_true,
+    now_rfc3339,
+    transition,
+)
 from switchboard.models.connection import (
     Connection,
     ConnectionKey,
@@ -59,19 +65,8 @@ def _stamp(ms: int | None) -> str | None:
 
 def _conditions(
     previous: list[Condition], updates: list[Condition], now: datetime
-) -> tuple[list[Condition], list[tuple[str, str, str]]]:
-    conditions = list(previous)
-    events = []
-    for update in updates:
-        old = next((c for c in conditions if c.type == update.type), None)
-        conditions = set_condition(conditions, update, now=now)
-        changed = old is None or old.status != update.status or old.reason != update.reason
-        if changed and update.type == "Ready":
-            kind = "Normal" if update.status == "True" else "Warning"
-            events.append((kind, update.reason, update.message))
-        elif changed and update.type == "Stale" and update.status == "True":
-            events.append(("Warning", update.reason, update.message))
-    return conditions, events
+) -> tuple[list[Condition], list[Event]]:
+    return transition(previous, updates, now=now, warn_when_true=frozenset({"Stale"}))
 
 
 def _condition(type_: str, status: bool, reason: str, message: str, gen: int | None) -> Condition:

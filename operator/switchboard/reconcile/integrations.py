@@ -13,7 +13,7 @@ import orjson
 from switchboard.catalog.ports import CatalogStore, IntegrationWrite
 from switchboard.catalog.registering import register, resolve_slug
 from switchboard.errors import IntegrationAlreadyExistsError, PermanentError, SwitchboardError
-from switchboard.models.conditions import Condition, is_true, now_rfc3339, set_condition
+from switchboard.models.conditions import Condition, is_true, now_rfc3339, transition
 from switchboard.models.integration import Integration, IntegrationStatus, ToolsSummary
 from switchboard.models.records import IntegrationRecord, Registration, ToolSet
 from switchboard.plugins.contract import PluginContext
@@ -76,21 +76,6 @@ def tools_digest(toolset: ToolSet) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _conditions(
-    previous: list[Condition], updates: list[Condition], now: datetime
-) -> tuple[list[Condition], list[tuple[str, str, str]]]:
-    conditions = list(previous)
-    events = []
-    for update in updates:
-        old = next((c for c in conditions if c.type == update.type), None)
-        conditions = set_condition(conditions, update, now=now)
-        changed = old is None or old.status != update.status or old.reason != update.reason
-        if changed and update.type == "Ready":
-            kind = "Normal" if update.status == "True" else "Warning"
-            events.append((kind, update.reason, update.message))
-    return conditions, events
-
-
 def compute_success(
     resource: Integration,
     registration: Registration,
@@ -138,7 +123,7 @@ def compute_success(
         )
         for c in registration.conditions
     ]
-    conditions, events = _conditions(
+    conditions, events = transition(
         previous.conditions,
         [
             *plugin_conditions,
@@ -178,7 +163,7 @@ def compute_success(
                 observed_generation=generation,
             ),
         ],
-        now,
+        now=now,
     )
     if spec_changed and stored is not None and (added or removed):
         events.append(
@@ -234,7 +219,7 @@ def compute_failure(
     previous = resource.status or IntegrationStatus()
     generation = resource.metadata.generation
     permanent = isinstance(error, PermanentError)
-    conditions, events = _conditions(
+    conditions, events = transition(
         previous.conditions,
         [
             Condition(
@@ -252,7 +237,7 @@ def compute_failure(
                 observed_generation=generation,
             ),
         ],
-        now,
+        now=now,
     )
     status = previous.model_copy(
         update={

@@ -4,18 +4,17 @@ store's batch transaction, so a file-mode run writes integrations and connection
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, insert, or_, select, tuple_, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.catalog.ports import ConnectionWrite
-from switchboard.errors import StorageError
 from switchboard.models.connection import ConnectionKey, ConnectionRecord
+from switchboard.storage.database import transaction
 from switchboard.storage.tables import ConnectionRow, DefinitionRow, IntegrationRow, ToolRow
 
 INSERT_CHUNK = 2_000
@@ -216,14 +215,8 @@ class SqlConnectionStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with Session(self.engine) as session, session.begin():
-                yield session
-        except SQLAlchemyError as exc:
-            # Translated here; the message names the failure, never row contents.
-            raise StorageError(f"database error: {type(exc).__name__}") from exc
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self.engine)
 
     def get_connection(self, key: ConnectionKey) -> ConnectionRecord | None:
         with self._session() as session:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from switchboard.errors import StorageError
 
@@ -93,3 +96,14 @@ def open_database(url: str) -> Engine:
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction; driver errors become StorageError here, once, naming the
+    failure and never row contents."""
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database error: {type(exc).__name__}") from exc

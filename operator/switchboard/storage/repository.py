@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from switchboard.catalog.ports import FileState, IntegrationWrite, WriteBatch
-from switchboard.errors import StorageError
 from switchboard.models.records import IntegrationRecord, StoredTool, ToolDefinition
 from switchboard.storage.bulk import insert_rows
 from switchboard.storage.connections import write_connections
+from switchboard.storage.database import transaction
 from switchboard.storage.tables import (
     ConnectionRow,
     DefinitionRow,
@@ -51,14 +50,8 @@ class SqlCatalogStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with Session(self.engine) as session, session.begin():
-                yield session
-        except SQLAlchemyError as exc:
-            # Translated once, here; the message names the operation, never row contents.
-            raise StorageError(f"database error: {type(exc).__name__}") from exc
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self.engine)
 
     def get(self, tenant: str, slug: str) -> IntegrationRecord | None:
         with self._session() as session:
