@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +28,19 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=CACHE)
 def camel(text: str) -> str:
     parts = words(text)
+    if not parts:
+        return "tool"
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+@lru_cache(maxsize=CACHE)
+def _piece_words(piece: str) -> tuple[str, ...]:
+    return tuple(words(piece))
+
+
+def _joined_camel(pieces: list[str]) -> str:
+    """`camel(" ".join(pieces))`, from per-piece word lists (pieces repeat, whole ids do not)."""
+    parts = [w for piece in pieces for w in _piece_words(piece)]
     if not parts:
         return "tool"
     return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
@@ -66,7 +80,7 @@ def _leaf(group: str, operation_id: str, method: str, path: str) -> str:
     pieces = [p for p in _ID_PIECES.split(operation_id) if p]
     if pieces and camel(pieces[0]) == group:
         pieces = pieces[1:]
-    leaf = camel(" ".join(pieces)) if pieces else ""
+    leaf = _joined_camel(pieces) if pieces else ""
     if not leaf or leaf == "tool" or leaf == group:
         rest = [
             s
@@ -118,40 +132,50 @@ def name_tools(operations: list[OperationKey]) -> list[str]:
         for g, leaf, op in zip(groups, leaves, operations, strict=True)
     ]
 
-    def colliding() -> list[list[int]]:
-        by_name: dict[str, list[int]] = defaultdict(list)
-        for index, name in enumerate(names):
-            by_name[name].append(index)
-        return [indexes for indexes in by_name.values() if len(indexes) > 1]
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for index, name in enumerate(names):
+        by_name[name].append(index)
+    clashes = [indexes for indexes in by_name.values() if len(indexes) > 1]
 
-    def with_version(i: int) -> tuple[str, str]:
+    def rename(clashing: list[list[int]], new_name: Callable[[int], str]) -> list[list[int]]:
+        """Rename every clashing operation, then the clashes that remain (an operation renamed
+        into a name another one holds joins the next round)."""
+        touched: set[str] = set()
+        for clash in clashing:
+            for i in list(clash):
+                renamed = new_name(i)
+                if renamed != names[i]:
+                    by_name[names[i]].remove(i)
+                    names[i] = renamed
+                    by_name[renamed].append(i)
+                    touched.add(renamed)
+            touched.update(names[i] for i in clash)
+        return [by_name[n] for n in sorted(touched) if len(by_name[n]) > 1]
+
+    def with_version(i: int) -> str:
         version = _version(operations[i].path)
         prefix = f"{groups[i]}.{version}" if version else groups[i]
-        return prefix, leaves[i]
+        return f"{prefix}.{leaves[i]}"
+
+    def method(i: int) -> str:
+        return operations[i].method.capitalize()
 
     # Round 1: the version segment; round 2: the method; round 3: method + stable hash.
-    for clash in colliding():
-        for i in clash:
-            if operations[i].tool_path:
-                continue
-            prefix, leaf = with_version(i)
-            names[i] = f"{prefix}.{leaf}"
-    for clash in colliding():
-        for i in clash:
-            if operations[i].tool_path:
-                continue
-            prefix, leaf = with_version(i)
-            names[i] = f"{prefix}.{leaf}{operations[i].method.capitalize()}"
-    for clash in colliding():
-        for i in clash:
-            op = operations[i]
-            prefix, leaf = with_version(i)
-            base = op.tool_path or f"{prefix}.{leaf}"
-            names[i] = (
-                f"{base}{op.method.capitalize()}{_hash8(op.method, op.path, op.operation_id)}"
-            )
+    clashes = rename(clashes, lambda i: names[i] if operations[i].tool_path else with_version(i))
+    clashes = rename(
+        clashes,
+        lambda i: names[i] if operations[i].tool_path else with_version(i) + method(i),
+    )
+    clashes = rename(
+        clashes,
+        lambda i: (
+            (operations[i].tool_path or with_version(i))
+            + method(i)
+            + _hash8(operations[i].method, operations[i].path, operations[i].operation_id)
+        ),
+    )
     # Truly identical operations (same method, path and id twice): ordinal suffixes.
-    for clash in colliding():
-        for ordinal, i in enumerate(clash[1:], start=2):
+    for clash in clashes:
+        for ordinal, i in enumerate(sorted(clash)[1:], start=2):
             names[i] = f"{names[i]}_{ordinal}"
     return names
