@@ -11,13 +11,14 @@ from typing import Literal
 import orjson
 
 from switchboard.catalog.ports import CatalogStore, IntegrationWrite
-from switchboard.catalog.registering import register, resolve_slug
+from switchboard.catalog.registering import detect_resource, register, resolve_slug
 from switchboard.errors import IntegrationAlreadyExistsError, PermanentError, SwitchboardError
 from switchboard.models.conditions import Condition, is_true, now_rfc3339, transition
 from switchboard.models.integration import Integration, IntegrationStatus, ToolsSummary
 from switchboard.models.records import IntegrationRecord, Registration, ToolSet
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry
+from switchboard.reconcile.detections import mark
 from switchboard.reconcile.durations import parse_duration
 
 Action = Literal["create", "update", "unchanged", "error"]
@@ -328,16 +329,22 @@ async def reconcile_integration(
             action="unchanged",
             status=resource.status,
         )
+    detection = None
     try:
-        registration = await register(resource, registry, ctx, previous=stored)
+        detection = await detect_resource(resource, registry, ctx)
+        registration = await register(resource, registry, ctx, previous=stored, detection=detection)
     except SwitchboardError as exc:
-        return compute_failure(resource, exc, slug=slug, now=now)
+        failed = compute_failure(resource, exc, slug=slug, now=now)
+        return mark(failed, resource, detection, error=exc, now=now)
     if registration.toolset.unchanged and (resource.status is None or not resource.status.tools):
         # Nothing to carry the tool summary over from (status lost): compile afresh.
         try:
-            registration = await register(resource, registry, ctx, previous=None)
+            registration = await register(
+                resource, registry, ctx, previous=None, detection=detection
+            )
         except SwitchboardError as exc:
-            return compute_failure(resource, exc, slug=slug, now=now)
+            failed = compute_failure(resource, exc, slug=slug, now=now)
+            return mark(failed, resource, detection, error=exc, now=now)
     previous_names = None
     if stored is not None and (
         stored.spec_hash != registration.record.spec_hash or registration.toolset.incomplete
@@ -345,7 +352,7 @@ async def reconcile_integration(
         previous_names = store.tool_names(resource.tenant, slug)
     plugin = registry.get(registration.record.kind)
     auth_methods = plugin.describe_auth_methods(registration.record.config)
-    return compute_success(
+    succeeded = compute_success(
         resource,
         registration,
         stored=stored,
@@ -354,3 +361,4 @@ async def reconcile_integration(
         manifest_hash=manifest_hash,
         now=now,
     )
+    return mark(succeeded, resource, detection, error=None, now=now)

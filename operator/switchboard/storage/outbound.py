@@ -5,6 +5,8 @@ a connect timeout, a total deadline and a response size cap."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urljoin
 
@@ -66,15 +68,22 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle costs ~20 ms of CPU, which SDKs
+    that make a client per call would otherwise spend on the event loop each time. CA bundle
+    variables (SSL_CERT_FILE) are honoured; proxy variables never are."""
+    return httpx.create_ssl_context(trust_env=True)
+
+
 def guarded_transport(policy: OutboundPolicy) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose connections go through `GuardedBackend`. httpx has no public hook
     for the network backend, so the pool it builds is replaced by one that has it."""
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=False)
     if not hasattr(transport, "_pool"):  # pragma: no cover - fails loudly if httpx changes
         raise RuntimeError("this httpx version has no connection pool to guard")
     transport._pool = httpcore.AsyncConnectionPool(
-        # CA bundle variables (SSL_CERT_FILE) are honoured; proxy variables are not.
-        ssl_context=httpx.create_ssl_context(trust_env=True),
+        ssl_context=_ssl_context(),
         network_backend=GuardedBackend(policy),
         max_connections=100,
         max_keepalive_connections=20,
@@ -153,7 +162,8 @@ class OutboundClient:
                         method, content = "GET", None
                     url = target
                     continue
-                body = await _read_capped(response, max_bytes, url)
+                # A HEAD answer has no body, whatever its content-length says.
+                body = b"" if method == "HEAD" else await _read_capped(response, max_bytes, url)
                 return HttpResponse(
                     url=url,
                     status=response.status_code,

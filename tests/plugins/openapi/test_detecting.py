@@ -11,7 +11,7 @@ import orjson
 import pytest
 import yaml
 
-from harness.http import LoopbackServer, Reply
+from harness.http import LoopbackServer, Reply, Seen
 from switchboard.errors import URLNotAllowedError
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.openapi import plugin
@@ -124,9 +124,37 @@ async def test_medium_when_a_well_known_location_has_the_document(
     assert result.evidence is not None
     assert result.evidence["probe"] == location
     assert result.evidence["urlResponse"] == {"status": 200, "contentType": "text/html"}
-    # Probing stopped at the document: nothing was asked after it.
-    assert http_server.requests[-1].path == location
-    assert [r.path for r in http_server.requests].count(location) == 1
+    # Reading stopped at the document: it was downloaded once, and nothing was read after it.
+    gets = [r.path for r in http_server.requests if r.method == "GET"]
+    assert gets[-1] == location
+    assert gets.count(location) == 1
+
+
+async def test_locations_whose_head_is_unsupported_are_read_with_get(
+    http_server: LoopbackServer, ctx: PluginContext
+) -> None:
+    def no_head(seen: Seen) -> Reply:
+        if seen.method == "HEAD":
+            return Reply(405, b"", {"allow": "GET"})
+        return Reply(200, orjson.dumps(PETSTORE), JSON)
+
+    http_server.routes["/"] = Reply(200, b"<html></html>", HTML)
+    http_server.routes["/api-docs"] = no_head
+    result = await plugin.detect(f"{http_server.url}/", ctx)
+    assert result is not None
+    assert result.endpoint == f"{http_server.url}/api-docs"
+
+
+async def test_html_and_missing_locations_are_never_downloaded(
+    http_server: LoopbackServer, ctx: PluginContext
+) -> None:
+    page = Reply(200, b"<html>single-page app</html>", HTML)
+    http_server.routes["/"] = page
+    for path in ("/openapi.json", "/swagger.json", "/api-docs"):  # a catch-all serving the app
+        http_server.routes[path] = page
+    assert await plugin.detect(f"{http_server.url}/", ctx) is None
+    assert [r.path for r in http_server.requests if r.method == "GET"] == ["/"]
+    assert len(http_server.requests) == 1 + len(candidates(f"{http_server.url}/"))
 
 
 async def test_nothing_when_no_document_is_anywhere(

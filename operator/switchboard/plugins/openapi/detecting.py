@@ -1,9 +1,10 @@
 """The OpenAPI detector: `high` when the URL itself is an OpenAPI 3.x or Swagger 2.0 document,
-`medium` when one is found at a well-known location under it. Probes run in order and stop at the
-first document, so a large spec is read once."""
+`medium` when one is found at a well-known location under it. Locations are checked with HEAD a
+few at a time and read in order until the first document, so a large spec is read once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
-from switchboard.errors import FetchError, SpecParseError, SpecTooLargeError
+from switchboard.errors import FetchError, SpecParseError, SpecTooLargeError, URLNotAllowedError
 from switchboard.models.detection import Confidence, DetectionResult
 from switchboard.plugins.contract import HttpResponse, PluginContext
 from switchboard.plugins.documents import parse_document
@@ -28,6 +29,8 @@ WELL_KNOWN = (
 )
 """Relative to the URL (then to the origin): where frameworks publish their document."""
 ORIGIN_ONLY = ("/.well-known/openapi",)
+WAVE = 4
+"""Locations asked at once: a few round trips in all, without a burst of connections per URL."""
 FULL_PARSE_LIMIT = 4 * 1024 * 1024
 """YAML larger than this is recognized by its top-level lines instead of parsed: detection must
 answer within its deadline, and registration parses the document anyway."""
@@ -156,29 +159,46 @@ async def _get(ctx: PluginContext, url: str) -> HttpResponse:
     )
 
 
+async def _worth_reading(ctx: PluginContext, url: str) -> bool:
+    """A HEAD says whether a location may hold a document: missing, forbidden or an HTML page
+    is not worth a GET; a server that does not answer HEAD properly gets the GET anyway."""
+    try:
+        response = await ctx.http.request("HEAD", url, headers={"accept": ACCEPT})
+    except (FetchError, URLNotAllowedError):
+        return False
+    if response.status in (404, 410, 401, 403) or response.content_type == "text/html":
+        return False
+    return response.status < 300 or response.status in (405, 501)
+
+
 async def detect_openapi(url: str, ctx: PluginContext) -> DetectionResult | None:
     """Whether `url` is, or leads to, an OpenAPI document. A refused or unreachable URL raises
-    (the fan-out reports it); a failed well-known probe is only a miss."""
+    (the fan-out reports it). Well-known locations are asked with HEAD a wave at a time, and the
+    promising ones read with GET in order until the first document: a few round trips for the
+    misses, and never two downloads of the same spec."""
     first = await _get(ctx, url)
     found = _judge(first, ctx)
     if found is not None:
         evidence = {"probe": "url", **_seen(first), "bytes": len(first.body)}
         return _result(url, "high", found, evidence)
     probes = candidates(url)
-    for tried, candidate in enumerate(probes, start=1):
-        try:
-            response = await _get(ctx, candidate)
-        except FetchError:
-            continue
-        found = _judge(response, ctx)
-        if found is None:
-            continue
-        evidence = {
-            "probe": urlsplit(candidate).path,
-            **_seen(response),
-            "bytes": len(response.body),
-            "urlResponse": _seen(first),
-            "probesTried": tried,
-        }
-        return _result(candidate, "medium", found, evidence)
+    for start in range(0, len(probes), WAVE):
+        wave = probes[start : start + WAVE]
+        worth = await asyncio.gather(*(_worth_reading(ctx, c) for c in wave))
+        for candidate in (c for c, ok in zip(wave, worth, strict=True) if ok):
+            try:
+                response = await _get(ctx, candidate)
+            except (FetchError, URLNotAllowedError):
+                continue  # a location that redirects somewhere refused is only a miss
+            found = _judge(response, ctx)
+            if found is None:
+                continue
+            evidence = {
+                "probe": urlsplit(candidate).path,
+                **_seen(response),
+                "bytes": len(response.body),
+                "urlResponse": _seen(first),
+                "probesTried": start + len(wave),
+            }
+            return _result(candidate, "medium", found, evidence)
     return None
