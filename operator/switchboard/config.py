@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     db: str = DEFAULT_DB
     """Database URL: SQLite file by default, `postgresql+psycopg://...` in production."""
     outbound_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """CIDRs and host names exempt from the private-address refusal (`127.0.0.0/8,::1`)."""
+    """CIDRs and host names exempt from the private-address refusal (`127.0.0.0/8,::1`);
+    `*.corp.example` allows every subdomain of `corp.example`."""
     detect_deadline: float = Field(default=10.0, gt=0)
     """Seconds for a whole detection fan-out."""
     fetch_deadline: float = Field(default=30.0, gt=0)
