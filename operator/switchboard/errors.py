@@ -14,6 +14,7 @@
     │   ├── IntegrationNotFoundError
     │   ├── UnknownTemplateError
     │   ├── IntegrationMissingError     a Connection names an integration the tenant does not have
+    │   ├── ConnectionAlreadyExistsError  another object declares the same connection
     │   ├── CredentialsMissingError     a Connection's Secret, key, variable or file is absent
     │   ├── CredentialsRejectedError    the upstream answered 401/403 to a connection's credentials
     │   ├── IntrospectionDisabledError  a GraphQL server refuses introspection (errors on __schema)
@@ -93,6 +94,16 @@ class IntegrationAlreadyExistsError(PermanentError):
         super().__init__(
             f"integration {slug!r} already exists{held}; choose another slug or edit that one",
             field="spec.slug",
+        )
+
+
+class ConnectionAlreadyExistsError(PermanentError):
+    reason = "ConnectionAlreadyExists"
+
+    def __init__(self, address: str, *, owner: str) -> None:
+        super().__init__(
+            f"connection {address} is already declared by {owner}; choose another name",
+            field="spec.name",
         )
 
 
