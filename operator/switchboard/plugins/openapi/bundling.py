@@ -13,8 +13,6 @@ from switchboard.errors import SpecParseError
 from switchboard.plugins.contract import Document, PluginContext
 from switchboard.plugins.openapi.loading import DEFS, gc_paused, parse_fragment
 
-EXTERNAL_HINT = re.compile(rb"\$ref['\"]?\s*:\s*['\"]?(?=[^#'\"\s])")
-"""A `$ref` whose value does not start with `#`: only then is the document walked."""
 SCHEMA_KEYS = frozenset(
     {
         "schema",
@@ -176,9 +174,7 @@ async def bundle(
     swagger: bool,
     field: str,
 ) -> Bundle:
-    """Resolve external references in place (only when the raw text has any)."""
-    if EXTERNAL_HINT.search(source.body) is None:
-        return Bundle()
+    """Resolve external references in place (the caller knows the raw text has some)."""
     holder: Any = document if swagger else document.get("components", {})
     key = "definitions" if swagger else "schemas"
     existing = holder.get(key) if isinstance(holder, dict) else None

@@ -32,6 +32,10 @@ OPENAPI_SCHEMAS = "#/components/schemas/"
 SWAGGER_SCHEMAS = "#/definitions/"
 _SWAGGER_HINT = re.compile(rb'"swagger"\s*:|^\s*swagger\s*:', re.MULTILINE)
 _ESCAPED_SLASH = re.compile(rb"\\/")
+EXTERNAL_REF = re.compile(rb"\$ref['\"]?\s*:\s*['\"]?(?=[^#'\"\s])")
+"""A `$ref` whose value does not start with `#`: only then is the document walked for them."""
+_EITHER = re.compile(_ESCAPED_SLASH.pattern + b"|" + EXTERNAL_REF.pattern)
+"""Both questions in one pass over the bytes: most documents answer no to both."""
 HINT_WINDOW = 4096
 """`swagger:` / `openapi:` is near the top of real documents; a wrong guess costs a re-parse."""
 
@@ -41,6 +45,8 @@ class Loaded:
     document: dict[str, Any]
     version: str
     """`2.0` for Swagger, else the `openapi` field (`3.0.3`, `3.1.0`...)."""
+    external: bool = True
+    """False when the text has no `$ref` to another document (no bundling needed)."""
 
     @property
     def swagger(self) -> bool:
@@ -167,7 +173,10 @@ def load(body: bytes, *, field: str, limit: int) -> Loaded:
     check_size(body, limit, field=field)
     head = body[:HINT_WINDOW]
     swagger_hint = _SWAGGER_HINT.search(head) is not None
-    fast = head.lstrip()[:1] == b"{" and _ESCAPED_SLASH.search(body) is None
+    either = _EITHER.search(body) is not None
+    escaped = either and _ESCAPED_SLASH.search(body) is not None
+    external = either and EXTERNAL_REF.search(body) is not None
+    fast = head.lstrip()[:1] == b"{" and not escaped
     with gc_paused():
         old = SWAGGER_SCHEMAS if swagger_hint else OPENAPI_SCHEMAS
         text = body.replace(f'"{old}'.encode(), f'"{DEFS}'.encode()) if fast else body
@@ -179,7 +188,7 @@ def load(body: bytes, *, field: str, limit: int) -> Loaded:
             fast = False
         if not (fast and is_json):
             _plain_walk(document, SWAGGER_SCHEMAS if version == "2.0" else OPENAPI_SCHEMAS)
-    return Loaded(document=document, version=version)
+    return Loaded(document=document, version=version, external=external)
 
 
 def parse_fragment(body: bytes, *, field: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from switchboard.models.records import IntegrationRecord, Registration, ToolDefi
 from switchboard.models.sources import DocumentSource
 from switchboard.plugins.contract import Document, PluginContext, RegistrationRequest
 from switchboard.plugins.openapi import compiling, securing
-from switchboard.plugins.openapi.bundling import bundle
+from switchboard.plugins.openapi.bundling import Bundle, bundle
 from switchboard.plugins.openapi.loading import gc_paused, load
 from switchboard.plugins.openapi.refs import Resolver
 from switchboard.plugins.openapi.servers import is_relative, parse_servers, server_url
@@ -84,7 +85,11 @@ async def _compile(
 ) -> tuple[_Compiled, dict[str, str]]:
     loaded = load(source.body, field=SOURCE, limit=ctx.max_spec_bytes)
     document = loaded.document
-    external = await bundle(document, source, ctx, swagger=loaded.swagger, field=SOURCE)
+    external = (
+        await bundle(document, source, ctx, swagger=loaded.swagger, field=SOURCE)
+        if loaded.external
+        else Bundle()
+    )
     with gc_paused():
         if loaded.swagger:
             convert(document, field=SOURCE)
@@ -182,12 +187,19 @@ async def register(request: RegistrationRequest, ctx: PluginContext) -> Registra
     stored = request.previous
     if previous is not None and stored is not None and source.not_modified:
         return _registration(request, spec, source, stored.spec_hash or "", previous, None)
-    body_sha = hashlib.sha256(source.body).hexdigest()
     if previous is not None and stored is not None:
+        body_sha = hashlib.sha256(source.body).hexdigest()
         externals = await _current_externals(previous, ctx)
         if externals is not None and _spec_hash(body_sha, externals) == stored.spec_hash:
             return _registration(request, spec, source, stored.spec_hash, previous, None)
-    compiled, externals = await _compile(source, spec, ctx)
+        compiled, externals = await _compile(source, spec, ctx)
+    else:
+        # Nothing to compare with: hash on another core while this one parses (hashlib lets go
+        # of the GIL on large buffers).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            hashing = pool.submit(lambda: hashlib.sha256(source.body).hexdigest())
+            compiled, externals = await _compile(source, spec, ctx)
+            body_sha = hashing.result()
     facts = {**compiled.config, "derivedTemplates": dump_templates(compiled.derived)}
     if externals:
         facts["externalDocuments"] = externals
