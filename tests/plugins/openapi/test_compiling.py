@@ -11,6 +11,7 @@ import pytest
 
 from harness.http import LoopbackServer, Reply
 from plugins.openapi.helpers import make_ctx, openapi, register, tool
+from switchboard.errors import SpecParseError
 from switchboard.plugins.contract import RegistrationRequest
 from switchboard.plugins.openapi import plugin
 
@@ -394,3 +395,41 @@ async def test_yaml_openapi_31(tmp_path: Path) -> None:
     assert registration.toolset.definitions["Order"]["properties"]["placed"]["examples"] == [
         "2024-01-01"
     ]
+
+
+async def test_path_items_and_parameters_by_reference(tmp_path: Path) -> None:
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Refs"},
+        "paths": {"/things/{id}": {"$ref": "#/components/pathItems/Thing"}},
+        "components": {
+            "pathItems": {
+                "Thing": {
+                    "parameters": [{"$ref": "#/components/parameters/id"}],
+                    "get": {"operationId": "getThing", "tags": ["things"], "responses": {}},
+                }
+            },
+            "parameters": {
+                "id": {"$ref": "#/components/parameters/realId"},
+                "realId": {
+                    "name": "id",
+                    "in": "path",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+            },
+        },
+    }
+    registration = await register(tmp_path, document)
+    thing = tool(registration, "things.getThing")
+    assert thing.input_schema["properties"] == {"id": {"type": "string", "format": "uuid"}}
+    assert thing.input_schema["required"] == ["id"]
+
+
+async def test_response_reference_cycle_is_a_clear_error(tmp_path: Path) -> None:
+    document = openapi(
+        {"/x": {"get": {"responses": {"200": {"$ref": "#/components/responses/a"}}}}},
+        components={"responses": {"a": {"$ref": "#/components/responses/a"}}},
+    )
+    with pytest.raises(SpecParseError, match="reference cycle") as caught:
+        await register(tmp_path, document)
+    assert caught.value.field == "spec.openapi.source.paths[/x].get.responses.200"
