@@ -76,6 +76,11 @@ def test_a_slug_used_in_the_namespace_is_refused_but_free_elsewhere(
     start_operator()
     code, output = apply(kube_cluster, integration(namespace, "first", slug="shared"))
     assert code == 0, output
+    # The webhook knows objects through its watch: let it see the first one.
+    wait_until(
+        lambda: condition(get_json(kube_cluster, "integration", "first", "-n", namespace), "Ready"),
+        what="the first integration to be seen",
+    )
     code, output = apply(kube_cluster, integration(namespace, "second", slug="shared"))
     assert code != 0
     assert "spec.slug: integration 'shared' already exists (declared by first)" in output
@@ -173,3 +178,10 @@ def test_without_the_webhook_bad_input_is_a_stalled_condition(
         lambda: is_ready(get_json(kube_cluster, "integration", "good", "-n", namespace)),
         what="the good one to be Ready",
     )
+    # Two objects claiming one slug: the first keeps it, the second says why it is not Ready.
+    code, output = apply(kube_cluster, integration(namespace, "copy", slug="good"))
+    assert code == 0, output
+    taken = wait_until(lambda: failed("copy"), what="the copy to be refused")
+    assert taken["reason"] == "IntegrationAlreadyExists"
+    assert "declared by good" in taken["message"]
+    assert is_ready(get_json(kube_cluster, "integration", "good", "-n", namespace))

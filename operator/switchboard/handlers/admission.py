@@ -10,10 +10,12 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
+from switchboard.catalog.connections import connection_key
 from switchboard.catalog.registering import plugin_config, resolve_slug
 from switchboard.errors import IntegrationAlreadyExistsError, SwitchboardError
-from switchboard.handlers.reconciling import invalid_spec
+from switchboard.handlers.objects import invalid_spec
 from switchboard.handlers.runtime import GROUP, VERSION, Runtime
+from switchboard.models.connection import Connection, ConnectionKey, ConnectionSpec
 from switchboard.models.integration import Integration, IntegrationSpec
 from switchboard.models.meta import ObjectMeta
 
@@ -114,3 +116,60 @@ def validate_integration(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> Non
     check_integration(
         body, memo.runtime, kwargs["integration_slugs"]
     )  # kopf passes indices by name
+
+
+def check_connection(
+    body: Mapping[str, Any], runtime: Runtime, keys: kopf.Index[tuple[str, ConnectionKey], str]
+) -> None:
+    """Schema rules the CRD cannot express, file-mode credential sources, and a second object
+    declaring the same connection (owner, integration and name) in the namespace."""
+    raw_meta = body.get("metadata") or {}
+    meta = ObjectMeta.model_validate(
+        {"name": raw_meta.get("name") or "unnamed", "namespace": raw_meta.get("namespace")}
+    )
+    try:
+        spec = ConnectionSpec.model_validate(body.get("spec") or {})
+    except ValidationError as exc:
+        raise _deny(invalid_spec(exc, prefix="spec.")) from exc
+    resource = Connection(metadata=meta, spec=spec)
+    credentials = spec.credentials
+    if credentials is not None and (credentials.env is not None or credentials.files is not None):
+        try:
+            runtime.credentials(resource.tenant, credentials)  # refuses file-mode sources
+        except SwitchboardError as exc:
+            raise _deny(exc) from exc
+    key = connection_key(resource)
+    holders = set(keys.get((resource.tenant, key), ())) - {meta.name}
+    if holders:
+        owner = f"{key.owner} {key.subject}".strip()
+        raise kopf.AdmissionError(
+            f"spec: connection {key.address} (owner {owner}) is already declared by "
+            f"{sorted(holders)[0]}",
+            code=DENIED,
+        )
+
+
+@kopf.index(GROUP, VERSION, "connections")
+def connection_keys(
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+) -> dict[tuple[str | None, ConnectionKey], str]:
+    try:
+        parsed = ConnectionSpec.model_validate(dict(spec))
+    except ValidationError:
+        return {}
+    meta = ObjectMeta(name=name, namespace=namespace)
+    return {(namespace, connection_key(Connection(metadata=meta, spec=parsed))): name}
+
+
+@kopf.on.validate(
+    GROUP,
+    VERSION,
+    "connections",
+    operations=["CREATE", "UPDATE"],
+    ignore_failures=True,  # an operator outage must not block applies; reconcile still judges
+)
+def validate_connection(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    old = kwargs.get("old")
+    if kwargs["operation"] == "UPDATE" and old is not None and old.get("spec") == body.get("spec"):
+        return  # metadata only (labels, kopf's finalizer and annotations): never blocked
+    check_connection(body, memo.runtime, kwargs["connection_keys"])

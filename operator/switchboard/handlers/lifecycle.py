@@ -9,6 +9,7 @@ from typing import Any
 import kopf
 
 from switchboard.config import Settings
+from switchboard.handlers.dependencies import INDICES
 from switchboard.handlers.runtime import (
     FINALIZER,
     KOPF_PREFIX,
@@ -48,13 +49,15 @@ def configure(settings: kopf.OperatorSettings, options: OperatorOptions) -> None
 
 
 @kopf.on.startup()
-async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    """`switchboard operator` puts its options (and maybe a runtime) in the memo; under
+async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
+    """`switchboard operator` puts its options and settings in the memo; under
     `kopf run -m switchboard.handlers` the settings come from the environment alone."""
     options: OperatorOptions = memo.get("options") or OperatorOptions()
     configure(settings, options)
     if memo.get("runtime") is None:
         memo.runtime = Runtime.create(memo.get("settings") or Settings(), options)
+    # kopf hands its indices to handlers by name; background work finds them here.
+    memo.runtime.indices = {name: kwargs[name] for name in INDICES if name in kwargs}
 
 
 @kopf.on.login()

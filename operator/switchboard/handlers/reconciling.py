@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-import kopf
 from pydantic import ValidationError
 
 from switchboard.catalog.ports import WriteBatch
@@ -18,9 +17,16 @@ from switchboard.errors import (
     InvalidSpecError,
     SwitchboardError,
 )
-from switchboard.handlers.runtime import GROUP, REFRESH_ANNOTATION, VERSION, Runtime
+from switchboard.handlers.connecting import requeue_connections
+from switchboard.handlers.objects import (
+    invalid_spec,
+    read_meta,
+    read_status,
+    refresh_requested,
+    write_status,
+)
+from switchboard.handlers.runtime import Runtime
 from switchboard.models.integration import Integration, IntegrationSpec, IntegrationStatus
-from switchboard.models.meta import ObjectMeta
 from switchboard.models.sources import ConfigMapKeyRef
 from switchboard.reconcile.integrations import (
     IntegrationOutcome,
@@ -28,46 +34,24 @@ from switchboard.reconcile.integrations import (
     fingerprint,
     reconcile_integration,
 )
-from switchboard.storage.kubernetes import config_map_value, merge_patch
+from switchboard.storage.kubernetes import config_map_value
 
 log = logging.getLogger(__name__)
-META_FIELDS = ("name", "namespace", "generation", "uid", "resourceVersion", "labels", "annotations")
-
-
-def object_path(plural: str, namespace: str, name: str) -> str:
-    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}/{name}"
-
-
-def invalid_spec(exc: ValidationError, *, prefix: str = "") -> InvalidSpecError:
-    """The first validation error, naming its field (`spec.openapi.source`)."""
-    first = exc.errors()[0]
-    where = prefix + ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return InvalidSpecError(message, field=where.rstrip(".") or "spec")
-
-
-def _previous_status(raw: object) -> IntegrationStatus | None:
-    # Status written by an older or newer operator must not block a reconcile: start afresh.
-    try:
-        return IntegrationStatus.model_validate(raw) if raw else None
-    except ValidationError:
-        return None
+PLURAL = "integrations"
 
 
 def read_integration(body: Mapping[str, Any]) -> tuple[Integration, InvalidSpecError | None]:
     """The object as a model; when its spec does not validate, a stand-in carrying only the
     metadata and previous status (all a failure status needs) and the error naming the field."""
-    raw_meta = body.get("metadata") or {}
-    meta = ObjectMeta.model_validate({k: raw_meta[k] for k in META_FIELDS if k in raw_meta})
-    status = _previous_status(body.get("status"))
+    meta = read_meta(body)
+    status = read_status(IntegrationStatus, body.get("status"))
     try:
         spec = IntegrationSpec.model_validate(body.get("spec") or {})
     except ValidationError as exc:
-        error = invalid_spec(exc, prefix="spec.")
         stand_in = Integration.model_construct(
             metadata=meta, spec=IntegrationSpec.model_construct(kind=""), status=status
         )
-        return stand_in, error
+        return stand_in, invalid_spec(exc, prefix="spec.")
     return Integration(metadata=meta, spec=spec, status=status), None
 
 
@@ -119,32 +103,25 @@ class ConfigMaps:
 async def reconcile_object(
     body: Mapping[str, Any], runtime: Runtime, *, now: datetime | None = None
 ) -> IntegrationOutcome:
-    """One reconcile of one Integration object: the whole cluster-mode cycle."""
+    """One reconcile of one Integration object: the whole cluster-mode cycle. Connections of an
+    integration that changed are queued to follow it."""
     now = now or datetime.now(UTC)
     resource, invalid = read_integration(body)
     meta = resource.metadata
     async with runtime.lock(meta.uid or meta.name):
-        requested = (meta.annotations or {}).get(REFRESH_ANNOTATION)
-        previous = resource.status
-        force = requested is not None and requested != (
-            previous and previous.last_handled_refresh_at
-        )
+        previous = resource.status.last_handled_refresh_at if resource.status else None
+        requested = refresh_requested(meta, previous)
         if invalid is not None:
             outcome = compute_failure(resource, invalid, slug=None, now=now)
         else:
-            outcome = await _reconcile(resource, runtime, now=now, force=force)
+            outcome = await _reconcile(resource, runtime, now=now, force=requested is not None)
         runtime.reconciles += 1
-        if force:
+        if requested is not None:
             outcome.status.last_handled_refresh_at = requested
-        await _mirror(resource, outcome, runtime, now=now)
-        status = outcome.status.dump()
-        patch = merge_patch_status(body.get("status"), status)
-        if patch:
-            await runtime.kube.patch_status(
-                object_path("integrations", resource.tenant, meta.name), patch
-            )
-        for type_, reason, message in outcome.events:
-            post_event(body, type_, reason, message)
+        changed = _mirror(resource, outcome, runtime, now=now)
+        await write_status(runtime, PLURAL, body, outcome.status.dump(), outcome.events)
+    if changed and outcome.slug:
+        requeue_connections(runtime, resource.tenant, outcome.slug)
     return outcome
 
 
@@ -171,13 +148,13 @@ async def _reconcile(
         )
 
 
-async def _mirror(
+def _mirror(
     resource: Integration, outcome: IntegrationOutcome, runtime: Runtime, *, now: datetime
-) -> None:
+) -> bool:
     """Apply the mirror write (and drop the row of a renamed slug) in one transaction; a database
-    failure turns into the status instead."""
+    failure turns into the status instead. True when the catalog changed."""
     if outcome.write is None:
-        return
+        return False
     batch = WriteBatch(integrations=[outcome.write])
     previous = resource.status.slug if resource.status else None
     store = runtime.app.store
@@ -191,21 +168,14 @@ async def _mirror(
         failed = compute_failure(resource, exc, slug=outcome.slug, now=now)
         outcome.status, outcome.events, outcome.error = failed.status, failed.events, exc
         outcome.write = None
-
-
-def post_event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-    """A Kubernetes Event on the object (kopf queues and posts it in the background)."""
-    target = kopf.Body(cast(kopf.RawBody, dict(body)))
-    kopf.event(target, type=type_, reason=reason, message=message)
-
-
-def merge_patch_status(old: object, new: dict[str, Any]) -> dict[str, Any]:
-    return merge_patch(old if isinstance(old, Mapping) else None, new)
+        return False
+    return True
 
 
 async def remove_object(body: Mapping[str, Any], runtime: Runtime) -> SwitchboardError | None:
-    """Delete the mirror rows this object declared. Returns the refusal when the integration
-    cannot be removed (its status then says so, and the caller keeps the finalizer)."""
+    """Delete the mirror rows this object declared (its connections' rows go with them). Returns
+    the refusal when the integration cannot be removed: its status then says so, and the caller
+    keeps the finalizer."""
     resource, invalid = read_integration(body)
     meta = resource.metadata
     store = runtime.app.store
@@ -223,13 +193,8 @@ async def remove_object(body: Mapping[str, Any], runtime: Runtime) -> Switchboar
             pass
         except IntegrationRemovalNotAllowedError as exc:
             failed = compute_failure(resource, exc, slug=slug, now=datetime.now(UTC))
-            patch = merge_patch_status(body.get("status"), failed.status.dump())
-            if patch:
-                await runtime.kube.patch_status(
-                    object_path("integrations", resource.tenant, meta.name), patch
-                )
-            for type_, reason, message in failed.events:
-                post_event(body, type_, reason, message)
+            await write_status(runtime, PLURAL, body, failed.status.dump(), failed.events)
             return exc
         runtime.forget(meta.uid or meta.name)
+    requeue_connections(runtime, resource.tenant, slug)
     return None

@@ -9,9 +9,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from switchboard.config import Settings
 from switchboard.context import AppContext
+from switchboard.storage.connections import SqlConnectionStore
+from switchboard.storage.credentials import ClusterCredentials
 from switchboard.storage.kubernetes import KubeClient, load_credentials
 
 log = logging.getLogger(__name__)
@@ -62,10 +65,15 @@ class Runtime:
 
     app: AppContext
     kube: KubeClient
+    connections: SqlConnectionStore
+    credentials: ClusterCredentials
     options: OperatorOptions
     gate: asyncio.Semaphore
+    indices: dict[str, Any] = field(default_factory=dict)
+    """kopf's in-memory indices by name (live views), for work started outside a handler."""
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    again: set[str] = field(default_factory=set)
     reconciles: int = 0
     """Reconciles that ran the shared reconcile path, for the probe and the benchmark."""
 
@@ -74,7 +82,13 @@ class Runtime:
         app = AppContext.create(settings)
         kube = KubeClient(lambda: load_credentials(options.kubeconfig))
         return cls(
-            app=app, kube=kube, options=options, gate=asyncio.Semaphore(settings.concurrency)
+            app=app,
+            kube=kube,
+            connections=SqlConnectionStore(app.engine),
+            # Credentials come from Secrets in the connection's own namespace, nowhere else.
+            credentials=ClusterCredentials(kube.read_secret),
+            options=options,
+            gate=asyncio.Semaphore(settings.concurrency),
         )
 
     def lock(self, uid: str) -> asyncio.Lock:
@@ -86,9 +100,11 @@ class Runtime:
         self.locks.pop(uid, None)
 
     def spawn(self, key: str, work: Callable[[], Awaitable[None]], *, delay: float = 0) -> None:
-        """Run `work` in the background once per key: a second request while one is pending
-        is folded into it."""
+        """Run `work` in the background once per key. A request while one runs is remembered
+        and run once more afterwards (it may have read the object or the Secret too early);
+        more requests meanwhile fold into that one."""
         if key in self.tasks:
+            self.again.add(key)
             return
 
         async def run() -> None:
@@ -100,6 +116,9 @@ class Runtime:
                 log.exception("background reconcile %s failed", key)
             finally:
                 self.tasks.pop(key, None)
+                if key in self.again:
+                    self.again.discard(key)
+                    self.spawn(key, work)
 
         self.tasks[key] = asyncio.get_running_loop().create_task(run(), name=key)
 
