@@ -1,4 +1,4 @@
-"""The read-side HTTP API: the catalog's public projection for other systems (never `config`).
+"""The read-side HTTP API: the catalog's public projection (never `config`) and URL detection.
 
 Writes go through manifests (kubectl, Argo CD or file mode), so the API only reads; mutations
 here would drift from the declared state.
@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from switchboard.catalog.detecting import detect
 from switchboard.catalog.querying import Catalog
 from switchboard.errors import (
     IntegrationAlreadyExistsError,
@@ -22,6 +24,7 @@ from switchboard.errors import (
     SwitchboardError,
     TemporaryError,
 )
+from switchboard.plugins.contract import PluginContext
 
 log = logging.getLogger(__name__)
 Namespace = Annotated[str | None, Query(description="Tenant (namespace); all tenants when absent.")]
@@ -40,7 +43,14 @@ def status_for(error: SwitchboardError) -> int:
     return 500
 
 
-def create_app(catalog: Catalog) -> FastAPI:
+class DetectRequest(BaseModel):
+    url: str = Field(max_length=4096)
+    """The URL to detect; trimmed, at most 2,048 characters once trimmed, http(s) only."""
+    namespace: str | None = None
+    """Tenant whose slugs the suggested slug must not collide with."""
+
+
+def create_app(catalog: Catalog, plugins: PluginContext | None = None) -> FastAPI:
     app = FastAPI(
         title="Switchboard", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json"
     )
@@ -76,5 +86,14 @@ def create_app(catalog: Catalog) -> FastAPI:
         integration: Annotated[str | None, Query()] = None,
     ) -> list[dict[str, Any]]:
         return [view.dump() for view in catalog.tools(namespace, integration)]
+
+    @app.post("/api/integrations/detect")
+    async def detect_url(body: DetectRequest) -> dict[str, Any]:
+        if plugins is None:
+            raise TemporaryError("detection is not configured on this server")
+        tenant = body.namespace or "default"
+        taken = {view.slug for view in catalog.list_integrations(tenant)}
+        detection = await detect(body.url, catalog.registry, plugins, taken=taken)
+        return detection.dump()
 
     return app

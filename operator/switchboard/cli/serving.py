@@ -15,10 +15,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
 ) -> None:
-    """Serve the catalog over HTTP: /api/integrations, /api/integrations/{slug}, /api/tools."""
+    """Serve the catalog over HTTP: /api/integrations[/{slug}], /api/tools, detection."""
     import uvicorn  # imported here: the other commands need no web server
 
     from switchboard.api.app import create_app
 
     context = _open(_settings(db=db))
-    uvicorn.run(create_app(context.catalog), host=host, port=port, log_level="info")
+    api = create_app(context.catalog, context.plugin_context())
+    uvicorn.run(api, host=host, port=port, log_level="info")
