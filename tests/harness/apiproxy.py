@@ -96,6 +96,7 @@ class ApiRecorder:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._streams: set[asyncio.Task[object]] = set()
 
     def __enter__(self) -> ApiRecorder:
         return self.start()
@@ -152,6 +153,15 @@ class ApiRecorder:
         self.url = f"http://127.0.0.1:{port}"
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self._streams.add(task)
+        try:
+            return await self._relay(request)
+        finally:
+            self._streams.discard(task)
+
+    async def _relay(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         assert self._session is not None
@@ -194,6 +204,8 @@ class ApiRecorder:
             return
 
         async def shutdown() -> None:
+            for stream in list(self._streams):  # open watches would hold the shutdown forever
+                stream.cancel()
             if self._runner is not None:
                 await self._runner.cleanup()
             if self._session is not None:
