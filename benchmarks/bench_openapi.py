@@ -34,7 +34,7 @@ from benchmarks.measure import Row, isolated
 BENCH = Path(".bench")
 NPM_PREFIX = BENCH / "npm"
 GITHUB = NPM_PREFIX / "node_modules/@octokit/openapi/generated/api.github.com.json"
-REPEATS = 3
+REPEATS = 5
 """Each measurement is the best of this many fresh processes: the machine is shared."""
 
 
@@ -147,18 +147,22 @@ def _register(path: str) -> dict[str, float]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _best(fn: Any, *args: Any) -> tuple[dict[str, float], float]:
-    """(the fastest run's result, the lowest peak RSS) over REPEATS fresh processes."""
-    runs = [isolated(fn, *args) for _ in range(REPEATS)]
-    key = "cold" if fn is _register else "seconds"
-    best = min(runs, key=lambda m: float(m.result[key]))
-    return best.result, min(m.peak_rss_mb for m in runs)
+def _interleaved(path: str) -> tuple[dict[str, float], float, dict[str, float], dict[str, Any]]:
+    """Best of REPEATS rounds, each round a floor, a GC-off floor and a registration in fresh
+    processes one after the other, so both sides of a ratio see the same machine load."""
+    floors, stricts, registers = [], [], []
+    for _ in range(REPEATS):
+        floors.append(isolated(_floor, path, True))
+        stricts.append(isolated(_floor, path, False))
+        registers.append(isolated(_register, path))
+    floor = min(floors, key=lambda m: float(m.result["seconds"]))
+    strict = min(stricts, key=lambda m: float(m.result["seconds"]))
+    measured = min(registers, key=lambda m: float(m.result["cold"]))
+    return floor.result, min(m.peak_rss_mb for m in floors), strict.result, measured.result
 
 
 def _rows(case: str, path: Path) -> list[Row]:
-    floor, floor_rss = _best(_floor, str(path), True)
-    strict, _ = _best(_floor, str(path), False)
-    measured, _ = _best(_register, str(path))
+    floor, floor_rss, strict, measured = _interleaved(str(path))
     rss = measured["cold_rss"]
     size = path.stat().st_size / 1e6
     time_ratio = measured["cold"] / floor["seconds"]
