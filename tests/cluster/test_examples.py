@@ -4,6 +4,7 @@ diffing the same files again reports no change."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,6 +48,8 @@ def _file_mode_statuses(tmp_path: Path) -> dict[str, dict[str, Any]]:
         [str(SWITCHBOARD), "reconcile", "examples/", "--root", str(repo),
          "--db", f"sqlite:///{tmp_path / 'files.db'}"],
         cwd=repo, capture_output=True, text=True, check=False, timeout=120,
+        # The example personal connection reads a (demo) key from the environment.
+        env={**os.environ, "WEATHER_APPID": "demo-appid"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     statuses = {}
