@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from switchboard.catalog.ports import (
 )
 from switchboard.catalog.registering import resolve_slug
 from switchboard.errors import InvalidSpecError, SwitchboardError, TemporaryError
+from switchboard.models.conditions import now_rfc3339
 from switchboard.models.integration import API_VERSION, Integration
 from switchboard.models.records import IntegrationRecord
 from switchboard.plugins.contract import PluginContext
@@ -37,6 +38,7 @@ from switchboard.reconcile.connection_files import (
     ConnectionFiles,
     in_scope_of,
 )
+from switchboard.reconcile.durations import parse_duration
 from switchboard.reconcile.integrations import (
     IntegrationOutcome,
     compute_failure,
@@ -181,6 +183,9 @@ class FileReconciler:
                 return False
             if not resource.get("ready") and resource.get("temporary"):
                 return False
+            due = resource.get("refreshDue")
+            if isinstance(due, str) and due <= now_rfc3339(self.now):
+                return False  # a URL source whose refresh interval has passed
         deps: dict[str, str | None] = state.state.get("dependencies", {})
         return all(self.manifests.digest(path) == digest for path, digest in deps.items())
 
@@ -435,6 +440,7 @@ class FileReconciler:
                     "ready": entry.ready,
                     "reason": entry.reason,
                     "temporary": temporary,
+                    "refreshDue": _refresh_due(item, outcome),
                 }
             )
             for dep in item.dependencies:
@@ -588,3 +594,15 @@ def _failure_status(item: _Declared, error: SwitchboardError, now: datetime) -> 
         now=now,
     )
     return previous.model_copy(update={"conditions": conditions}).dump()
+
+
+def _refresh_due(item: _Declared, outcome: IntegrationOutcome | None) -> str | None:
+    """When a refreshable source (a URL) is next re-read, for files that stay unchanged."""
+    resource, status = item.resource, outcome.status if outcome is not None else None
+    if resource is None or status is None or not status.can_refresh or not status.last_success_time:
+        return None
+    refresh = resource.spec.refresh
+    if refresh is None or refresh.interval is None:
+        return None
+    last = datetime.strptime(status.last_success_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return now_rfc3339(last + parse_duration(refresh.interval))
