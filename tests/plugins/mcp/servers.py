@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 import orjson
 import uvicorn
 from mcp.server import MCPServer
@@ -114,6 +115,9 @@ def notifying_server() -> Server[Any]:
         sessions.append(ctx.session)
         if state["calls"] == 1:
             await ctx.session.send_tool_list_changed()
+            # The change happens while the listing is still under way: the notification is
+            # on the wire well before the (now outdated) answer.
+            await anyio.sleep(0.3)
             return ListToolsResult(tools=[Tool(name="old", input_schema={"type": "object"})])
         return ListToolsResult(tools=[Tool(name="new", input_schema={"type": "object"})])
 

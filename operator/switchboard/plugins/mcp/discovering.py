@@ -77,6 +77,10 @@ class DiscoveryError(Exception):  # an observation, not a SwitchboardError: call
         return self.reason == "Unauthorized"
 
 
+LIST_CHANGED_GRACE = 0.1
+"""Seconds to wait, after a listing, for a `list_changed` the server sent during it."""
+
+
 def _leaves(exc: BaseException) -> list[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
@@ -207,11 +211,16 @@ async def _discover_once(
     async with connect(target, factory, kind=kind, on_message=on_message) as client:
         progress.append(kind)
         tools, pages = await list_all_tools(client)
+        capability = client.server_capabilities.tools
+        if capability and capability.list_changed and not changed.is_set():
+            # A notification sent while the list was built can be dispatched just after its
+            # response; give it a moment so a list that moved under us is not taken as current.
+            with anyio.move_on_after(LIST_CHANGED_GRACE):
+                await changed.wait()
         seen_change = changed.is_set()
         if seen_change:  # the list moved under us: read it once more, then take what it is
             tools, pages = await list_all_tools(client)
         info = client.server_info
-        capability = client.server_capabilities.tools
         return Discovery(
             tools=tools,
             transport=kind,
