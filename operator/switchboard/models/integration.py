@@ -45,6 +45,12 @@ class OpenApiSpec(CamelModel):
     the declared ones."""
     authentication_template: list[AuthTemplate] | None = None
     """Declared auth templates; an explicit empty list means the API needs no auth."""
+    oauth_discovery: bool | None = None
+    """true: when the document declares no OAuth2 scheme, ask its hosts (baseUrl, servers, the
+    spec URL, each then its origin) for RFC 9728 / RFC 8414 metadata and, if they publish it, add
+    the template `oauth-DiscoveredOAuth2`. Absent or false: no probing, so registration makes no
+    network calls beyond reading the spec. Probing has a short deadline and never fails the
+    registration; what was asked and answered is reported in `status.details.oauthDiscovery`."""
 
 
 class GraphqlSpec(CamelModel):
