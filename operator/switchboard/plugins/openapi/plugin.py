@@ -15,7 +15,7 @@ from switchboard.plugins.contract import (
     PluginContext,
     RegistrationRequest,
 )
-from switchboard.plugins.openapi import registering
+from switchboard.plugins.openapi import discovering, registering
 from switchboard.plugins.openapi.detecting import detect_openapi
 from switchboard.plugins.templates import describe_all
 
@@ -26,8 +26,14 @@ class OpenApiPlugin(BasePlugin):
     id = "openapi"
     order = 10
 
+    def __init__(self, *, oauth_discovery_deadline: float = discovering.DEADLINE) -> None:
+        self.oauth_discovery_deadline = oauth_discovery_deadline
+        """Seconds for all OAuth metadata probing of one registration (`oauthDiscovery: true`)."""
+
     async def register(self, request: RegistrationRequest, ctx: PluginContext) -> Registration:
-        return await registering.register(request, ctx)
+        return await registering.register(
+            request, ctx, oauth_deadline=self.oauth_discovery_deadline
+        )
 
     def describe_auth_methods(self, config: Mapping[str, Any]) -> list[AuthMethodDescriptor]:
         return describe_all(config.get("authenticationTemplate"))

@@ -1,5 +1,6 @@
 """The OpenAPI registration pipeline: read (conditionally), hash, reuse when unchanged, else
-parse, bundle, convert Swagger, derive auth, compile tools; then the record and its details."""
+parse, bundle, convert Swagger, derive auth (and, when asked, discover OAuth), compile tools;
+then the record and its details."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from switchboard.models.integration import OpenApiSpec
 from switchboard.models.records import IntegrationRecord, Registration, ToolDefinition, ToolSet
 from switchboard.models.sources import DocumentSource
 from switchboard.plugins.contract import Document, PluginContext, RegistrationRequest
-from switchboard.plugins.openapi import compiling, securing
+from switchboard.plugins.openapi import compiling, discovering, securing
 from switchboard.plugins.openapi.bundling import Bundle, bundle
 from switchboard.plugins.openapi.loading import gc_paused, load
 from switchboard.plugins.openapi.refs import Resolver
@@ -81,7 +82,7 @@ def _check_depth(
 
 
 async def _compile(
-    source: Document, spec: OpenApiSpec, ctx: PluginContext
+    source: Document, spec: OpenApiSpec, ctx: PluginContext, oauth_deadline: float
 ) -> tuple[_Compiled, dict[str, str]]:
     loaded = load(source.body, field=SOURCE, limit=ctx.max_spec_bytes)
     document = loaded.document
@@ -100,13 +101,20 @@ async def _compile(
         top = parse_servers(document.get("servers"), source.url)
         first = server_url(top[0]) if top else None
         base = spec.base_url or (first if first and not is_relative(top[0]) else None)
+        securities = [o.op["security"] for o in operations if "security" in o.op]
         derived = securing.derive(
-            document,
-            resolver,
-            (o.op["security"] for o in operations if "security" in o.op),
-            base_url=base or source.url,
-            field=SOURCE,
+            document, resolver, securities, base_url=base or source.url, field=SOURCE
         )
+    discovery: dict[str, Any] | None = None
+    if discovering.wanted(spec):  # outside the paused GC: other work runs while hosts answer
+        discovery = await discovering.enrich(
+            derived,
+            ctx.http,
+            discovering.candidates(spec.base_url, top, source.url),
+            [document.get("security"), *securities],
+            deadline=oauth_deadline,
+        )
+    with gc_paused():
         tools = compiling.build_tools(operations, resolver, derived.accepts, field=SOURCE)
         definitions = compiling.definitions(document)
         _check_depth(document, tools, definitions)
@@ -125,6 +133,7 @@ async def _compile(
         "specDescription": _text(info.get("description")),
         "operationCount": len(tools),
         "servers": top,
+        "oauthDiscovery": discovery,
     }
     compiled = _Compiled(
         tools=tools,
@@ -173,10 +182,21 @@ def _reusable(previous: IntegrationRecord | None, spec: OpenApiSpec) -> Mapping[
         return None
     if "derivedTemplates" not in config or "operationCount" not in config:
         return None
+    # Discovery's answer is kept with the spec; switching it on or off, or an attempt that ended
+    # in an outage or at its deadline, compiles (and asks) again.
+    if discovering.wanted(spec) != ("oauthDiscovery" in config):
+        return None
+    if discovering.retry(config.get("oauthDiscovery")):
+        return None
     return config
 
 
-async def register(request: RegistrationRequest, ctx: PluginContext) -> Registration:
+async def register(
+    request: RegistrationRequest,
+    ctx: PluginContext,
+    *,
+    oauth_deadline: float = discovering.DEADLINE,
+) -> Registration:
     """Read the spec and compile it, or, when the source is unchanged since `request.previous`
     (same hash, or a 304 to `If-None-Match`), reuse what is stored without parsing anything."""
     spec = parse_config(request.config)
@@ -192,13 +212,13 @@ async def register(request: RegistrationRequest, ctx: PluginContext) -> Registra
         externals = await _current_externals(previous, ctx)
         if externals is not None and _spec_hash(body_sha, externals) == stored.spec_hash:
             return _registration(request, spec, source, stored.spec_hash, previous, None)
-        compiled, externals = await _compile(source, spec, ctx)
+        compiled, externals = await _compile(source, spec, ctx, oauth_deadline)
     else:
         # Nothing to compare with: hash on another core while this one parses (hashlib lets go
         # of the GIL on large buffers).
         with ThreadPoolExecutor(max_workers=1) as pool:
             hashing = pool.submit(lambda: hashlib.sha256(source.body).hexdigest())
-            compiled, externals = await _compile(source, spec, ctx)
+            compiled, externals = await _compile(source, spec, ctx, oauth_deadline)
             body_sha = hashing.result()
     facts = {**compiled.config, "derivedTemplates": dump_templates(compiled.derived)}
     if externals:
@@ -218,7 +238,14 @@ def _registration(
     derived = parse_templates(facts.get("derivedTemplates") or [])
     declared = None if spec.authentication_template is None else list(spec.authentication_template)
     templates = combine(derived, declared, spec.authentication_mode)
-    keep = ("openapiVersion", "title", "specDescription", "operationCount", "servers")
+    keep = (
+        "openapiVersion",
+        "title",
+        "specDescription",
+        "operationCount",
+        "servers",
+        "oauthDiscovery",
+    )
     config: dict[str, Any] = {key: facts[key] for key in keep if key in facts}
     config["specHash"] = spec_hash
     config["sourceRef"] = spec.source.model_dump(by_alias=True, exclude_none=True)
@@ -260,14 +287,18 @@ def _registration(
             unchanged=False,
         )
         warnings = compiled.warnings
+    details: dict[str, Any] = {
+        "openapiVersion": config.get("openapiVersion", ""),
+        "title": title or "",
+        "operationCount": config.get("operationCount", 0),
+    }
+    discovery = config.get("oauthDiscovery") or discovering.skipped(spec)
+    if discovery:
+        details["oauthDiscovery"] = discovery
     return Registration(
         record=record,
         toolset=toolset,
-        details={
-            "openapiVersion": config.get("openapiVersion", ""),
-            "title": title or "",
-            "operationCount": config.get("operationCount", 0),
-        },
+        details=details,
         display_url=display_url(config),
         warnings=warnings,
     )

@@ -185,6 +185,14 @@ class Derived:
             self._cache[id(security)] = result
         return result
 
+    def add_alternative(self, template: Template) -> None:
+        """A template the document does not declare (discovered OAuth) that the API accepts
+        wherever it asks for a credential: it satisfies every requirement that is not `none`."""
+        slug = template.slug or ""
+        self.templates.append(template)
+        self.by_requirement = {key: [*slugs, slug] for key, slugs in self.by_requirement.items()}
+        self._cache.clear()
+
 
 def derive(
     document: dict[str, Any],
