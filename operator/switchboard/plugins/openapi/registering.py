@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import xxhash
 from pydantic import ValidationError
 
 from switchboard.errors import InvalidSpecError, SpecParseError
@@ -145,6 +146,11 @@ async def _compile(
     return compiled, external.documents
 
 
+def _fingerprint(body: bytes) -> str:
+    """xxh3-128 of the bytes: ten times faster than sha256, for recognising unchanged specs."""
+    return f"xxh3:{xxhash.xxh3_128_hexdigest(body)}"
+
+
 def _spec_hash(body_sha: str, externals: Mapping[str, str]) -> str:
     if not externals:
         return body_sha
@@ -208,8 +214,16 @@ async def register(
     if previous is not None and stored is not None and source.not_modified:
         return _registration(request, spec, source, stored.spec_hash or "", previous, None)
     if previous is not None and stored is not None:
-        body_sha = hashlib.sha256(source.body).hexdigest()
         externals = await _current_externals(previous, ctx)
+        # Same bytes (a fast non-cryptographic digest decides; the stored sha256 stays the
+        # spec's identity) and same external documents: nothing to parse or hash again.
+        if (
+            externals is not None
+            and _fingerprint(source.body) == previous.get("contentDigest")
+            and _spec_hash(str(previous.get("bodySha")), externals) == stored.spec_hash
+        ):
+            return _registration(request, spec, source, stored.spec_hash, previous, None)
+        body_sha = hashlib.sha256(source.body).hexdigest()
         if externals is not None and _spec_hash(body_sha, externals) == stored.spec_hash:
             return _registration(request, spec, source, stored.spec_hash, previous, None)
         compiled, externals = await _compile(source, spec, ctx, oauth_deadline)
@@ -220,7 +234,12 @@ async def register(
             hashing = pool.submit(lambda: hashlib.sha256(source.body).hexdigest())
             compiled, externals = await _compile(source, spec, ctx, oauth_deadline)
             body_sha = hashing.result()
-    facts = {**compiled.config, "derivedTemplates": dump_templates(compiled.derived)}
+    facts = {
+        **compiled.config,
+        "derivedTemplates": dump_templates(compiled.derived),
+        "contentDigest": _fingerprint(source.body),
+        "bodySha": body_sha,
+    }
     if externals:
         facts["externalDocuments"] = externals
     return _registration(request, spec, source, _spec_hash(body_sha, externals), facts, compiled)
