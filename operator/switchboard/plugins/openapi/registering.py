@@ -264,6 +264,8 @@ def _registration(
         "operationCount",
         "servers",
         "oauthDiscovery",
+        "contentDigest",
+        "bodySha",
     )
     config: dict[str, Any] = {key: facts[key] for key in keep if key in facts}
     config["specHash"] = spec_hash
