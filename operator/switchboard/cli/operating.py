@@ -12,6 +12,7 @@ import typer
 
 from switchboard.cli.common import DbOption, _settings, app, err
 
+OPERATOR_CONCURRENCY = 32
 PathOption = Annotated[Path | None, typer.Option(dir_okay=False)]
 
 
@@ -72,6 +73,15 @@ def operator(
             "chart installs it (then no RBAC on webhook configurations is needed)."
         ),
     ] = "switchboard.dev",
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Registrations in flight at once (SWITCHBOARD_CONCURRENCY; default 32, above "
+            "file mode's: they share one event loop with every watch and webhook call).",
+        ),
+    ] = None,
     log_format: Annotated[LogFormat, typer.Option(help="plain, full or json.")] = LogFormat.json,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -82,7 +92,9 @@ def operator(
     import switchboard.handlers  # noqa: F401 - importing registers the handlers
     from switchboard.handlers.runtime import OperatorOptions, WebhookOptions
 
-    settings = _settings(db=db)
+    settings = _settings(db=db, concurrency=concurrency)
+    if "concurrency" not in settings.model_fields_set:
+        settings.concurrency = OPERATOR_CONCURRENCY
     if (webhook_cert is None) != (webhook_key is None):
         err.print("[red]error:[/] --webhook-cert and --webhook-key go together")
         raise typer.Exit(2)

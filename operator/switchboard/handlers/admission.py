@@ -103,7 +103,6 @@ def integration_slugs(
     VERSION,
     "integrations",
     operations=["CREATE", "UPDATE", "DELETE"],
-    ignore_failures=True,  # an operator outage must not block applies; reconcile still judges
 )
 def validate_integration(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     # kopf passes the operation, the old object and the indices by name.
@@ -166,7 +165,6 @@ def connection_keys(
     VERSION,
     "connections",
     operations=["CREATE", "UPDATE"],
-    ignore_failures=True,  # an operator outage must not block applies; reconcile still judges
 )
 def validate_connection(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     old = kwargs.get("old")

@@ -16,14 +16,18 @@ from switchboard.handlers.runtime import (
     OperatorOptions,
     Runtime,
 )
-from switchboard.handlers.serving import webhook_server
+from switchboard.handlers.serving import WebhookEndpoint, webhook_endpoint
+from switchboard.handlers.webhooks import empty_configuration, validating_configuration
 from switchboard.storage.kubernetes import load_credentials
 
+WEBHOOK_CONFIGURATIONS = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 PEERING_LIFETIME = 60
 """Seconds a silent peer is still believed alive (kopf's default); standbys wait this long."""
 
 
-def configure(settings: kopf.OperatorSettings, options: OperatorOptions) -> None:
+def configure(
+    settings: kopf.OperatorSettings, options: OperatorOptions, endpoint: WebhookEndpoint | None
+) -> None:
     """kopf's knobs. Bookkeeping annotations and the finalizer carry our prefix; kopf's own
     progress Events are off (we post Events on condition transitions only)."""
     persistence = settings.persistence
@@ -42,10 +46,9 @@ def configure(settings: kopf.OperatorSettings, options: OperatorOptions) -> None
     settings.peering.lifetime = PEERING_LIFETIME
     # One line per API call at INFO would drown the operator's own records.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    webhook = options.webhook
-    if webhook is not None:
-        settings.admission.server = webhook_server(webhook)
-        settings.admission.managed = webhook.managed
+    if endpoint is not None:
+        settings.admission.server = endpoint.server
+        settings.admission.managed = None  # ours, with matchConditions: see `webhooks`
 
 
 @kopf.on.startup()
@@ -53,11 +56,17 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any)
     """`switchboard operator` puts its options and settings in the memo; under
     `kopf run -m switchboard.handlers` the settings come from the environment alone."""
     options: OperatorOptions = memo.get("options") or OperatorOptions()
-    configure(settings, options)
+    endpoint = webhook_endpoint(options.webhook) if options.webhook is not None else None
+    configure(settings, options, endpoint)
     if memo.get("runtime") is None:
         memo.runtime = Runtime.create(memo.get("settings") or Settings(), options)
+    runtime: Runtime = memo.runtime
     # kopf hands its indices to handlers by name; background work finds them here.
-    memo.runtime.indices = {name: kwargs[name] for name in INDICES if name in kwargs}
+    runtime.indices = {name: kwargs[name] for name in INDICES if name in kwargs}
+    managed = options.webhook.managed if options.webhook is not None else None
+    if endpoint is not None and managed:
+        body = validating_configuration(managed, endpoint.url, endpoint.ca_bundle)
+        await runtime.kube.ensure(WEBHOOK_CONFIGURATIONS, body)
 
 
 @kopf.on.login()
@@ -78,8 +87,16 @@ def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
+    """The API server stops calling a webhook that is going away; then everything closes."""
     runtime: Runtime | None = memo.get("runtime")
-    if runtime is not None:
+    if runtime is None:
+        return
+    managed = runtime.options.webhook.managed if runtime.options.webhook is not None else None
+    try:
+        if managed:
+            path = f"{WEBHOOK_CONFIGURATIONS}/{managed}"
+            await runtime.kube.apply(path, empty_configuration(managed))
+    finally:
         await runtime.aclose()
 
 

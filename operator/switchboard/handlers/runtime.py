@@ -54,7 +54,10 @@ class OperatorOptions:
     kubeconfig: Path | None = None
     peering: str = "switchboard"
     """The peering object's name; used when it exists (kopf's auto-detection), else standalone."""
-    webhook: WebhookOptions | None = None
+    webhook: WebhookOptions | None = field(
+        default_factory=lambda: WebhookOptions(port=0, managed=None)
+    )
+    """Under `kopf run -m` no configuration names the server: it serves, nothing calls it."""
     refresh_jitter: float = 0.1
     """Periodic refreshes are spread by up to this fraction of their interval."""
 

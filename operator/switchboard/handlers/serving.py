@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import kopf
@@ -56,10 +58,21 @@ def self_signed(hosts: list[str]) -> tuple[bytes, bytes]:
     )
 
 
-def webhook_server(options: WebhookOptions) -> kopf.WebhookServer:
-    """kopf's server with our certificate; the URL it reports names `host` (or the address)."""
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """kopf's server, the base URL the API server calls and the CA bundle it verifies with."""
+
+    server: kopf.WebhookServer
+    url: str
+    ca_bundle: bytes
+
+
+def webhook_endpoint(options: WebhookOptions) -> WebhookEndpoint:
+    """kopf's server with our certificate, on a port known in advance (the configuration names
+    it before the server listens)."""
     host = options.host or options.listen
-    cert_file, key_file, ca_file = options.cert_file, options.key_file, options.ca_file
+    port = options.port or _free_port(options.listen)
+    cert_file, key_file = options.cert_file, options.key_file
     if cert_file is None or key_file is None:
         folder = Path(tempfile.mkdtemp(prefix="switchboard-webhook-"))
         cert, key = self_signed([host, options.listen])
@@ -67,11 +80,20 @@ def webhook_server(options: WebhookOptions) -> kopf.WebhookServer:
         key_file.touch(mode=0o600)
         key_file.write_bytes(key)
         cert_file.write_bytes(cert)
-    return kopf.WebhookServer(
+    ca_file = options.ca_file or cert_file
+    server = kopf.WebhookServer(
         addr=options.listen,
-        port=options.port or None,
+        port=port,
         host=host,
         certfile=cert_file,
         pkeyfile=key_file,
-        cafile=ca_file or cert_file,
+        cafile=ca_file,
     )
+    netloc = f"[{host}]" if ":" in host else host
+    return WebhookEndpoint(server, f"https://{netloc}:{port}", ca_file.read_bytes())
+
+
+def _free_port(address: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as sock:
+        sock.bind((address, 0))
+        return int(sock.getsockname()[1])
