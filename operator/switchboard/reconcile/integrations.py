@@ -208,7 +208,12 @@ def compute_success(
         slug=record.slug,
         action="create" if stored is None else "update",
         status=status,
-        write=IntegrationWrite(record=record, toolset=toolset if spec_changed else None),
+        # A re-registration that changed nothing stored writes nothing (no row churn).
+        write=(
+            None
+            if stored is not None and not spec_changed and record == stored
+            else IntegrationWrite(record=record, toolset=toolset if spec_changed else None)
+        ),
         events=events,
     )
 

@@ -176,7 +176,7 @@ async def test_refresh_uses_if_none_match_and_a_304_keeps_everything(
     assert due.status.tools == first.status.tools
     assert due.status.spec_hash == first.status.spec_hash
     assert due.status.last_success_time == "2026-01-01T02:00:00Z"
-    assert due.write is not None and due.write.toolset is None  # the stored tools stand
+    assert due.write is None  # a 304 changes nothing stored: no row is rewritten
     assert store.tool_names("acme", "remote") == ["items.listItems", "items.queryRows"]
 
     upstream.body, upstream.etag = orjson.dumps(AFTER), '"v2"'
