@@ -17,7 +17,7 @@ from switchboard.handlers.runtime import (
     Runtime,
 )
 from switchboard.handlers.serving import WebhookEndpoint, webhook_endpoint
-from switchboard.handlers.webhooks import empty_configuration, validating_configuration
+from switchboard.handlers.webhooks import validating_configuration
 from switchboard.storage.kubernetes import load_credentials
 
 WEBHOOK_CONFIGURATIONS = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
@@ -95,7 +95,7 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     try:
         if managed:
             path = f"{WEBHOOK_CONFIGURATIONS}/{managed}"
-            await runtime.kube.apply(path, empty_configuration(managed))
+            await runtime.kube.merge(path, {"webhooks": []})
     finally:
         await runtime.aclose()
 

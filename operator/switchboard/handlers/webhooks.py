@@ -64,13 +64,3 @@ def validating_configuration(name: str, url: str, ca_bundle: bytes) -> dict[str,
             for plural, handler, operations, conditions in WEBHOOKS
         ],
     }
-
-
-def empty_configuration(name: str) -> dict[str, Any]:
-    """What a stopping operator leaves: the configuration with no webhooks in it."""
-    return {
-        "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": name},
-        "webhooks": [],
-    }

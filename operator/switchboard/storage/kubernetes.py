@@ -23,8 +23,6 @@ IN_FLIGHT = 16
 """Requests at once. More wait here, in order: httpx's own pool queue grows costly to scan when
 a thousand reconciles write their status together."""
 MERGE_PATCH = "application/merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
-FIELD_MANAGER = "switchboard-operator"
 
 
 @dataclass(frozen=True)
@@ -178,29 +176,29 @@ class KubeClient:
 
     async def patch_status(self, path: str, patch: Mapping[str, Any]) -> bool:
         """Merge-patch the status subresource of the object at `path`; False when it is gone."""
-        response = await self._send(
-            "PATCH", f"{path}/status", body={"status": patch}, content_type=MERGE_PATCH
-        )
+        return await self.merge(f"{path}/status", {"status": patch})
+
+    async def ensure(self, collection: str, body: Mapping[str, Any]) -> None:
+        """Create the object we own if it is missing, else replace its contents (everything but
+        metadata) with a merge patch. Creating first, always, keeps the verbs the same on every
+        start."""
+        response = await self._send("POST", collection, body=body)
+        if response.status_code == 409:
+            contents = {
+                k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")
+            }
+            await self.merge(f"{collection}/{body['metadata']['name']}", contents)
+        elif response.status_code >= 400:
+            raise self._fail("POST", collection, response)
+
+    async def merge(self, path: str, patch: Mapping[str, Any]) -> bool:
+        """JSON merge patch (lists are replaced whole); False when the object is gone."""
+        response = await self._send("PATCH", path, body=patch, content_type=MERGE_PATCH)
         if response.status_code == 404:
             return False
         if response.status_code >= 400:
-            raise self._fail("PATCH", f"{path}/status", response)
-        return True
-
-    async def ensure(self, collection: str, body: Mapping[str, Any]) -> None:
-        """Create the object we own if it is missing, then server-side apply it (JSON is YAML).
-        Creating first, always, keeps the verbs this needs the same on every start."""
-        response = await self._send("POST", collection, body=body)
-        if response.status_code >= 400 and response.status_code != 409:
-            raise self._fail("POST", collection, response)
-        await self.apply(f"{collection}/{body['metadata']['name']}", body)
-
-    async def apply(self, path: str, body: Mapping[str, Any]) -> None:
-        """Server-side apply of a whole object we own (JSON is YAML)."""
-        query = f"?fieldManager={FIELD_MANAGER}&force=true"
-        response = await self._send("PATCH", path + query, body=body, content_type=APPLY_PATCH)
-        if response.status_code >= 400:
             raise self._fail("PATCH", path, response)
+        return True
 
     async def config_map(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
