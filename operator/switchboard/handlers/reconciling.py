@@ -101,10 +101,15 @@ class ConfigMaps:
 
 
 async def reconcile_object(
-    body: Mapping[str, Any], runtime: Runtime, *, now: datetime | None = None
+    body: Mapping[str, Any],
+    runtime: Runtime,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> IntegrationOutcome:
     """One reconcile of one Integration object: the whole cluster-mode cycle. Connections of an
-    integration that changed are queued to follow it."""
+    integration that changed are queued to follow it. `force` re-reads the source even when
+    nothing declared changed (the upstream said it did)."""
     now = now or datetime.now(UTC)
     resource, invalid = read_integration(body)
     meta = resource.metadata
@@ -114,7 +119,9 @@ async def reconcile_object(
         if invalid is not None:
             outcome = compute_failure(resource, invalid, slug=None, now=now)
         else:
-            outcome = await _reconcile(resource, runtime, now=now, force=requested is not None)
+            outcome = await _reconcile(
+                resource, runtime, now=now, force=force or requested is not None
+            )
         runtime.reconciles += 1
         if requested is not None:
             outcome.status.last_handled_refresh_at = requested
