@@ -102,6 +102,7 @@ def integration_slugs(
     GROUP,
     VERSION,
     "integrations",
+    id="validate-integration",  # the URL path: a Service path allows no `_`
     operations=["CREATE", "UPDATE", "DELETE"],
 )
 def validate_integration(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
@@ -164,6 +165,7 @@ def connection_keys(
     GROUP,
     VERSION,
     "connections",
+    id="validate-connection",
     operations=["CREATE", "UPDATE"],
 )
 def validate_connection(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
