@@ -48,6 +48,7 @@ bench: deps
 
 kube-up: deps
 	$(PY) python tests/harness/kube.py up --kubeconfig .switchboard/kubeconfig --crds crds/
+	kubectl --kubeconfig .switchboard/kubeconfig apply --server-side -f charts/switchboard/crds/kopf-peering.yaml
 
 kube-down: deps
 	$(PY) python tests/harness/kube.py down

@@ -88,6 +88,7 @@ def namespace(kube_cluster: KubeCluster) -> str:
     without a controller-manager, so `start_operator` empties it at the end instead."""
     name = f"t-{secrets.token_hex(4)}"
     kube_cluster.kubectl("create", "namespace", name)
+    kube_cluster.kubectl("label", "namespace", name, "switchboard.dev/test=true")
     return name
 
 
