@@ -201,7 +201,9 @@ def test_a_killed_operator_restarts_with_nothing_duplicated_or_lost(
         http_server.routes[f"/spec/{n}.json"] = Reply(
             200, openapi(*ops).encode(), {"content-type": "application/json"}, delay=1.0
         )
-    operator = start_operator()
+    # Four registrations at a time, a second each: the kill lands with most still to do.
+    slow = ("--concurrency", "4")
+    operator = start_operator(extra=slow)
     apply(
         kube_cluster,
         *(
@@ -216,7 +218,7 @@ def test_a_killed_operator_restarts_with_nothing_duplicated_or_lost(
         mirrored_at_kill = len(catalog.slugs(namespace))
         assert mirrored_at_kill < count, "everything finished before the kill; slow it down"
 
-        start_operator()
+        start_operator(extra=slow)
         for n in range(count):
             wait_ready(kube_cluster, namespace, f"svc-{n}", toolCount=n % 4 + 1)
         expected = {f"svc_{n}": n % 4 + 1 for n in range(count)}
