@@ -117,7 +117,18 @@ async def reconcile_connection_object(
     they look current (a rotated Secret may change what the upstream shows)."""
     now = datetime.now(UTC)
     meta, resource, previous, invalid = read_connection(body)
-    async with runtime.lock(meta.uid or meta.name):
+    lock = runtime.lock(meta.uid or meta.name)
+    waited = lock.locked()
+    async with lock:
+        if waited:
+            # Another reconcile of this object just wrote its status: start from that one.
+            fresh = await runtime.kube.get(
+                object_path(PLURAL, meta.namespace or "default", meta.name)
+            )
+            if fresh is None:
+                return Handled("unchanged", False, None, None)
+            body = fresh
+            meta, resource, previous, invalid = read_connection(body)
         requested = refresh_requested(meta, previous.last_handled_refresh_at if previous else None)
         if resource is None:
             assert invalid is not None

@@ -20,6 +20,7 @@ from switchboard.errors import (
 from switchboard.handlers.connecting import requeue_connections
 from switchboard.handlers.objects import (
     invalid_spec,
+    object_path,
     read_meta,
     read_status,
     refresh_requested,
@@ -113,7 +114,23 @@ async def reconcile_object(
     now = now or datetime.now(UTC)
     resource, invalid = read_integration(body)
     meta = resource.metadata
-    async with runtime.lock(meta.uid or meta.name):
+    lock = runtime.lock(meta.uid or meta.name)
+    waited = lock.locked()
+    async with lock:
+        if waited:
+            # Another reconcile of this object just wrote its status: start from that one.
+            fresh = await runtime.kube.get(object_path(PLURAL, resource.tenant, meta.name))
+            if fresh is None:
+                return IntegrationOutcome(
+                    meta.name,
+                    resource.tenant,
+                    None,
+                    "unchanged",
+                    resource.status or IntegrationStatus(),
+                )
+            body = fresh
+            resource, invalid = read_integration(body)
+            meta = resource.metadata
         previous = resource.status.last_handled_refresh_at if resource.status else None
         requested = refresh_requested(meta, previous)
         if invalid is not None:
