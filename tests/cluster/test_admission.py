@@ -132,7 +132,9 @@ def test_what_only_io_can_tell_is_a_condition_and_the_others_stay_ready(
     assert reasons["missing-url"]["reason"] == "SourceNotFound"
     assert "spec.openapi.source.url" in reasons["missing-url"]["message"]
     assert reasons["missing-map"]["reason"] == "SourceNotFound"
-    assert "ConfigMap" in reasons["missing-map"]["message"]
+    assert reasons["missing-map"]["message"] == (
+        f"spec.openapi.source.configMapRef: ConfigMap {namespace}/later does not exist"
+    )
     assert reasons["not-openapi"]["reason"] == "SpecInvalid"
     stalled = condition(items["not-openapi"], "Stalled")
     assert stalled is not None and stalled["status"] == "True"

@@ -13,6 +13,7 @@ from switchboard.errors import (
     PathEscapeError,
     SourceNotFoundError,
     SpecTooLargeError,
+    SwitchboardError,
     URLNotAllowedError,
 )
 from switchboard.models.sources import ConfigMapKeyRef, DocumentSource
@@ -69,7 +70,12 @@ class SourceReader:
                 "configMapRef sources are only available in cluster mode",
                 field=f"{field}.configMapRef",
             )
-        body = await self.config_maps(source.config_map_ref, self.namespace or "default")
+        try:
+            body = await self.config_maps(source.config_map_ref, self.namespace or "default")
+        except SwitchboardError as exc:  # the reader knows the ConfigMap, not the field
+            if exc.field is not None:
+                raise
+            raise type(exc)(exc.detail, field=f"{field}.configMapRef") from exc
         self._cap(len(body), field=f"{field}.configMapRef")
         return Document(body=body)
 
