@@ -32,7 +32,8 @@ pytestmark = pytest.mark.cluster
 
 EXAMPLES = ROOT / "deploy" / "examples"
 NAMESPACE = "acme"
-NAMES = {"petstore", "acme-billing", "weather", "status-page"}
+NAMES = {"petstore", "acme-billing", "weather", "status-page", "countries"}
+CONNECTIONS = {"status-page-public", "weather-alice"}
 
 
 def _integrations(cluster: KubeCluster, *flags: str) -> dict[str, dict[str, Any]]:
@@ -40,7 +41,12 @@ def _integrations(cluster: KubeCluster, *flags: str) -> dict[str, dict[str, Any]
     return {item["metadata"]["name"]: item for item in listed["items"]}
 
 
-def _file_mode_statuses(tmp_path: Path) -> dict[str, dict[str, Any]]:
+def _connections(cluster: KubeCluster) -> dict[str, dict[str, Any]]:
+    listed = get_json(cluster, "connections", "-n", NAMESPACE)
+    return {item["metadata"]["name"]: item for item in listed["items"]}
+
+
+def _file_mode_statuses(tmp_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """Reconcile the file-mode examples (same specs, read from files) and read their status."""
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "examples", repo / "examples")
@@ -55,8 +61,8 @@ def _file_mode_statuses(tmp_path: Path) -> dict[str, dict[str, Any]]:
     statuses = {}
     for path in sorted((repo / "examples").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
-            if isinstance(doc, dict) and doc.get("kind") == "Integration":
-                statuses[doc["metadata"]["name"]] = doc["status"]
+            if isinstance(doc, dict) and doc.get("kind") in ("Integration", "Connection"):
+                statuses[(doc["kind"], doc["metadata"]["name"])] = doc["status"]
     return statuses
 
 
@@ -74,11 +80,22 @@ def test_examples_converge_like_file_mode(
     found = wait_until(all_ready, timeout=90, what="every example to be Ready")
     expected = _file_mode_statuses(tmp_path)
     for name in NAMES:
-        status = found[name]["status"]
-        assert status["authMethods"] == expected[name]["authMethods"], name
-        assert status["tools"]["count"] == expected[name]["tools"]["count"], name
-        assert status["tools"]["digest"] == expected[name]["tools"]["digest"], name
+        status, files = found[name]["status"], expected[("Integration", name)]
+        assert status["authMethods"] == files["authMethods"], name
+        assert status["tools"]["count"] == files["tools"]["count"], name
+        assert status["tools"]["digest"] == files["tools"]["digest"], name
         assert status["slug"] == name.replace("-", "_")
+    connections = wait_until(
+        lambda: (lambda c: c if set(c) == CONNECTIONS and all(map(is_ready, c.values())) else None)(
+            _connections(kube_cluster)
+        ),
+        timeout=60,
+        what="every example connection to be Ready",
+    )
+    for name in CONNECTIONS:
+        status, files = connections[name]["status"], expected[("Connection", name)]
+        assert status["address"] == files["address"], name
+        assert status["tools"]["count"] == files["tools"]["count"], name
     petstore = found["petstore"]["status"]
     assert [m["template"] for m in petstore["authMethods"]][-1] == "partner_key"
     assert condition(found["petstore"], "Mirrored") is not None
@@ -196,4 +213,4 @@ def test_the_cluster_examples_match_the_schema_and_the_file_mode_specs() -> None
                     match = next(n for n in specs if n.split(".")[0] in doc["metadata"]["name"])
                     assert text == specs[match], f"{path.name}: {key} differs from specs/{match}"
                     seen_maps += 1
-    assert seen_maps == 3
+    assert seen_maps == 4
