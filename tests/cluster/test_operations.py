@@ -4,6 +4,8 @@ record, and replicas peer (the highest priority works, a lower one stands by and
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,15 @@ from typing import Any
 import pytest
 import yaml
 
-from cluster.operating import OperatorFactory, get_json, is_ready, wait_until
+from cluster.operating import (
+    SWITCHBOARD,
+    OperatorAccount,
+    OperatorFactory,
+    free_port,
+    get_json,
+    is_ready,
+    wait_until,
+)
 from harness.kube import KubeCluster
 from switchboard.storage.database import open_database
 from switchboard.storage.repository import SqlCatalogStore
@@ -121,3 +131,46 @@ def test_replicas_peer_the_highest_priority_works(
         what="the former standby to reconcile",
     )
     assert "second" in slugs(standby.db_url, namespace)
+
+
+def test_the_handlers_run_under_plain_kopf(
+    kube_cluster: KubeCluster,
+    operator_account: OperatorAccount,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """`kopf run -m switchboard.handlers`: the same handlers, configured from the environment
+    (SWITCHBOARD_DB, KUBECONFIG), with no webhook configuration named."""
+    kubeconfig = operator_account.kubeconfig(tmp_path / "kopf.kubeconfig")
+    port = free_port()
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "SWITCHBOARD_DB": f"sqlite:///{tmp_path / 'kopf.db'}",
+    }
+    log = (tmp_path / "kopf.log").open("wb")
+    process = subprocess.Popen(
+        [str(SWITCHBOARD.with_name("kopf")), "run", "-m", "switchboard.handlers",
+         "--all-namespaces", "--standalone", f"--liveness=http://127.0.0.1:{port}/healthz"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        kube_cluster.kubectl(
+            "apply", "-f", "-", input_text=yaml.safe_dump(integration(namespace, "plain"))
+        )
+        wait_until(
+            lambda: is_ready(get_json(kube_cluster, "integration", "plain", "-n", namespace)),
+            timeout=60,
+            what=f"plain kopf to reconcile ({tmp_path / 'kopf.log'})",
+        )
+        assert slugs(env["SWITCHBOARD_DB"], namespace) == ["plain"]
+        kube_cluster.kubectl("delete", "integration", "plain", "-n", namespace, "--timeout=30s")
+        assert slugs(env["SWITCHBOARD_DB"], namespace) == []
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.close()

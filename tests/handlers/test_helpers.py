@@ -76,6 +76,7 @@ def test_invalid_spec_names_the_field() -> None:
         ),
         ({"config": {"docs": [{"file": "x"}]}}, ["spec.config.docs[0].file"]),
         ({"mcp": {"args": ["--file", "x"]}}, []),
+        ({"config": {"file": "x", "mode": "fast"}}, []),  # a plugin's setting, not a source
     ],
 )
 def test_file_sources_are_found_anywhere(spec: dict[str, Any], found: list[str]) -> None:

@@ -22,6 +22,7 @@ from switchboard.models.meta import ObjectMeta
 DENIED = 422
 """HTTP status in the refusal: the object is unprocessable as written."""
 AUTO_KIND = "auto"
+SOURCE_KEYS = {"file", "url", "inline", "configMapRef"}
 
 
 def _deny(error: SwitchboardError) -> kopf.AdmissionError:
@@ -32,9 +33,8 @@ def file_sources(spec: Any, path: str = "spec") -> list[str]:
     """Fields holding a repository-relative `file` source: meaningless in a cluster."""
     found: list[str] = []
     if isinstance(spec, Mapping):
-        if isinstance(spec.get("file"), str) and any(
-            key in spec for key in ("file", "url", "inline", "configMapRef")
-        ):
+        # A document source has only these keys; a plugin's own `file` setting is left alone.
+        if isinstance(spec.get("file"), str) and set(spec) <= SOURCE_KEYS:
             found.append(f"{path}.file")
         for key, value in spec.items():
             if key != "file":
