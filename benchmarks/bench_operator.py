@@ -35,6 +35,7 @@ COUNT = 1_000
 NAMESPACE = "bench"
 TARGET_SECONDS = 60.0
 TARGET_MB = 400.0
+READS = {"get", "list", "watch"}
 APPLY_WORKERS = 16
 """Concurrent server-side applies: "applied at once", as a GitOps sync does it."""
 SWITCHBOARD = Path(sys.executable).with_name("switchboard")
@@ -135,10 +136,49 @@ class Converged:
     apiserver_mb: float
     etcd_mb: float
     requests: Counter[str] = field(default_factory=Counter)
+    restart_seconds: float = 0.0
+    restart_requests: Counter[str] = field(default_factory=Counter)
+
+
+def _operator(config: Path, database: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    health = _free_port()
+    env = {**os.environ, "SWITCHBOARD_DB": f"sqlite:///{database}"}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(SWITCHBOARD), "operator", "--kubeconfig", str(config), "--standalone",
+             "--webhook-port", str(_free_port()), "--liveness", f"http://127.0.0.1:{health}/healthz"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    _wait_healthy(process, health)
+    return process, health
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def _reconciles(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+        return int(json.loads(response.read())["catalog"]["reconciles"])
+
+
+def _count(records: list[Any]) -> Counter[str]:
+    counted: Counter[str] = Counter()
+    for record in records:
+        if record.resource:
+            _group, resource, verb = record.rule
+            counted[f"{verb} {resource}"] += 1
+    return counted
 
 
 def _converge(work: Path, *, proxied: bool) -> Converged:
     kube, apiproxy = _harness()
+    name = "proxied" if proxied else "direct"
     with kube.LocalCluster(work / "admin.kubeconfig", crds_dir=ROOT / "crds") as cluster:
         cluster.kubectl("create", "namespace", NAMESPACE)
         proxy = apiproxy.ApiRecorder(cluster.server_url, cluster.ca_pem) if proxied else None
@@ -146,17 +186,9 @@ def _converge(work: Path, *, proxied: bool) -> Converged:
         config = _kubeconfig(
             work / "operator.kubeconfig", server, cluster.admin_token, cluster.ca_pem
         )
-        health = _free_port()
-        log = (work / f"operator-{'proxied' if proxied else 'direct'}.log").open("wb")
-        database = work / f"operator-{'proxied' if proxied else 'direct'}.db"
-        env = {**os.environ, "SWITCHBOARD_DB": f"sqlite:///{database}"}
-        operator = subprocess.Popen(
-            [str(SWITCHBOARD), "operator", "--kubeconfig", str(config), "--standalone",
-             "--webhook-port", str(_free_port()), "--liveness", f"http://127.0.0.1:{health}/healthz"],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
+        database, log = work / f"operator-{name}.db", work / f"operator-{name}.log"
+        operator, _ = _operator(config, database, log)
         try:
-            _wait_healthy(operator, health)
             watch = ReadyWatch(cluster.server_url, cluster.admin_token, cluster.ca_pem)
             watcher = threading.Thread(target=watch.run, daemon=True)
             watcher.start()
@@ -169,13 +201,6 @@ def _converge(work: Path, *, proxied: bool) -> Converged:
             if not watch.done.wait(600):
                 raise RuntimeError(f"only {len(watch.ready)} of {COUNT} Ready after 600 s")
             seconds = time.perf_counter() - started
-            requests: Counter[str] = Counter()
-            if proxy is not None:
-                time.sleep(3)  # Events and trailing patches of the last reconciles
-                for record in proxy.snapshot():
-                    if record.resource:
-                        _group, resource, verb = record.rule
-                        requests[f"{verb} {resource}"] += 1
             watch.stopping.set()
             result = Converged(
                 seconds=seconds,
@@ -183,16 +208,22 @@ def _converge(work: Path, *, proxied: bool) -> Converged:
                 operator_mb=_peak_mb(operator.pid),
                 apiserver_mb=_peak_mb(cluster.pids["kube-apiserver"]),
                 etcd_mb=_peak_mb(cluster.pids["etcd"]),
-                requests=requests,
             )
+            if proxy is not None:
+                time.sleep(3)  # Events and trailing patches of the last reconciles
+                result.requests = _count(proxy.snapshot())
+                _stop(operator)
+                # A restart over 1,000 unchanged objects: every one is resumed, none written.
+                proxy.clear()
+                started = time.perf_counter()
+                operator, health = _operator(config, database, log)
+                deadline = time.monotonic() + 300
+                while _reconciles(health) < COUNT and time.monotonic() < deadline:
+                    time.sleep(1)  # kopf caches probe results for 10 s: an upper bound
+                result.restart_seconds = time.perf_counter() - started
+                result.restart_requests = _count(proxy.snapshot())
         finally:
-            operator.terminate()
-            try:
-                operator.wait(30)
-            except subprocess.TimeoutExpired:
-                operator.kill()
-                operator.wait(10)
-            log.close()
+            _stop(operator)
             if proxy is not None:
                 proxy.stop()
     return result
@@ -300,4 +331,19 @@ def run() -> list[Row]:
         ),
         Row("operator", case, "machine total peak RSS", machine_mb, "MB"),
         Row("operator", case, "time until all Ready (proxied run)", counted.seconds, "s"),
+        Row(
+            "operator",
+            case,
+            "restart: all resumed within (probe-bounded)",
+            counted.restart_seconds,
+            "s",
+        ),
+        Row(
+            "operator",
+            case,
+            "restart: API writes for unchanged objects",
+            sum(n for k, n in counted.restart_requests.items() if k.split()[0] not in READS),
+            "req",
+            extra={"by verb": dict(counted.restart_requests.most_common())},
+        ),
     ]
