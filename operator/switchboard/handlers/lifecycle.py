@@ -1,5 +1,5 @@
-"""Operator start-up and shutdown: kopf's settings (bookkeeping under `switchboard.dev`, Events,
-the webhook server), the shared runtime, the login, and the liveness probe."""
+"""Operator start-up and shutdown: kopf's settings (its bookkeeping under `kopf.switchboard.dev/`,
+Events, the webhook server), the shared runtime, the login, and the liveness probe."""
 
 from __future__ import annotations
 
@@ -101,8 +101,9 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.on.probe(id="catalog")
-def catalog_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
-    """Liveness includes one cheap database query: a failing database fails the probe."""
+async def catalog_probe(memo: kopf.Memo, **_: Any) -> dict[str, Any]:
+    """Liveness includes one cheap database query: a failing database fails the probe. (On the
+    loop, like every other database call, not in kopf's thread pool.)"""
     runtime: Runtime = memo.runtime
     runtime.app.store.get("", "")
     return {"database": "ok", "reconciles": runtime.reconciles}
