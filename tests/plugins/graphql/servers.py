@@ -4,9 +4,6 @@ input objects, enums, interfaces, a union, lists, nested and cyclic objects, ser
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-import uvicorn
 from ariadne import (
     EnumType,
     InterfaceType,
@@ -29,6 +25,8 @@ from ariadne import (
 )
 from ariadne.asgi import GraphQL
 from graphql import GraphQLSchema
+
+from harness.asgi import running
 
 TOKEN = "gql-s3cret-token-for-tests"
 
@@ -285,21 +283,5 @@ class Running:
 @contextmanager
 def serve(app: Any) -> Iterator[Running]:
     """Run an ASGI app with uvicorn on 127.0.0.1 (a random port) in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
+    with running(app, ws="none") as (_, port):
         yield Running(port, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

@@ -6,9 +6,6 @@ that change the list and notify, and misbehaving servers (hang after initialize)
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from harness.asgi import running
 
 TOKEN = "s3cret-token-for-tests"
 OPEN = TransportSecuritySettings(enable_dns_rebinding_protection=False)
@@ -247,8 +246,8 @@ class LegacyOnly:
 
 
 class Running:
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, port: int) -> None:
-        self.server, self.thread, self.port = server, thread, port
+    def __init__(self, server: uvicorn.Server, port: int) -> None:
+        self.server, self.port = server, port
 
     @property
     def base(self) -> str:
@@ -258,26 +257,13 @@ class Running:
 @contextmanager
 def serve(app: ASGIApp) -> Iterator[Running]:
     """Run an ASGI app with uvicorn on 127.0.0.1 (random port) in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    if isinstance(app, BearerGate):
-        app.base = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield Running(server, thread, port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+
+    def tell(port: int) -> None:
+        if isinstance(app, BearerGate):
+            app.base = f"http://127.0.0.1:{port}"
+
+    with running(app, on_port=tell, lifespan="on", timeout_graceful_shutdown=1) as (server, port):
+        yield Running(server, port)
 
 
 def streamable(server: MCPServer | Server[Any]) -> Starlette:
