@@ -9,22 +9,33 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
-from graphql import GraphQLSchema, build_schema, parse, validate
+from graphql import GraphQLSchema, build_client_schema, build_schema, parse, validate
 
 from plugins.graphql.servers import TOKEN, TYPE_DEFS, Running
 from switchboard.models.records import ToolDefinition
 from switchboard.plugins.graphql.compiling import compile_schema
-from switchboard.plugins.graphql.snapshots import load_schema
+from switchboard.plugins.graphql.snapshots import LoadedSchema, load_schema
 from switchboard.storage.outbound import OutboundClient
 
 
-@pytest.fixture
-def schema(shop_snapshot: bytes) -> GraphQLSchema:
-    return load_schema(shop_snapshot, field="f", limit=10**8).schema
+def at_depth(snapshot: bytes, depth: int) -> LoadedSchema:
+    return load_schema(snapshot, field="f", limit=10**8, depth=depth)
 
 
 @pytest.fixture
-def tools(schema: GraphQLSchema) -> dict[str, ToolDefinition]:
+def schema(shop_snapshot: bytes) -> LoadedSchema:
+    """As registration loads it: cut to what default selections of the default depth read."""
+    return load_schema(shop_snapshot, field="f", limit=10**8)
+
+
+@pytest.fixture
+def whole(shop_snapshot: bytes) -> GraphQLSchema:
+    """The whole schema, for graphql-core's validator."""
+    return build_client_schema(orjson.loads(shop_snapshot)["data"])
+
+
+@pytest.fixture
+def tools(schema: LoadedSchema) -> dict[str, ToolDefinition]:
     return {t.name: t for t in compile_schema(schema).toolset.tools}
 
 
@@ -68,7 +79,7 @@ def test_descriptions_fall_back_to_the_signature_and_note_deprecation(
     assert legacy.annotations == {"deprecated": True}
 
 
-def test_argument_schemas_share_definitions(schema: GraphQLSchema) -> None:
+def test_argument_schemas_share_definitions(schema: LoadedSchema) -> None:
     toolset = compile_schema(schema).toolset
     by_name = {t.name: t for t in toolset.tools}
     pets = by_name["query.pets"].input_schema
@@ -106,7 +117,7 @@ def test_argument_schemas_share_definitions(schema: GraphQLSchema) -> None:
 
 
 def test_argument_schemas_are_valid_json_schema_and_check_arguments(
-    schema: GraphQLSchema,
+    schema: LoadedSchema,
 ) -> None:
     toolset = compile_schema(schema).toolset
     for tool in toolset.tools:
@@ -120,10 +131,12 @@ def test_argument_schemas_are_valid_json_schema_and_check_arguments(
     assert not validator.is_valid({})
 
 
-def test_default_selections_are_valid_at_every_depth(schema: GraphQLSchema) -> None:
+def test_default_selections_are_valid_at_every_depth(
+    shop_snapshot: bytes, whole: GraphQLSchema
+) -> None:
     for depth in (1, 2, 3, 5):
-        for tool in compile_schema(schema, depth=depth).toolset.tools:
-            errors = validate(schema, parse(tool.binding["document"]))
+        for tool in compile_schema(at_depth(shop_snapshot, depth)).toolset.tools:
+            errors = validate(whole, parse(tool.binding["document"]))
             assert not errors, f"{tool.name} at depth {depth}: {errors[0].message}"
 
 
@@ -154,10 +167,10 @@ def test_selection_shapes(tools: dict[str, ToolDefinition]) -> None:
     )
 
 
-def test_depth_one_selects_only_leaves(schema: GraphQLSchema) -> None:
-    tools = {t.name: t for t in compile_schema(schema, depth=1).toolset.tools}
+def test_depth_one_selects_only_leaves(shop_snapshot: bytes) -> None:
+    tools = {t.name: t for t in compile_schema(at_depth(shop_snapshot, 1)).toolset.tools}
     assert "owner" not in tools["query.pet"].binding["document"]
-    deeper = {t.name: t for t in compile_schema(schema, depth=3).toolset.tools}
+    deeper = {t.name: t for t in compile_schema(at_depth(shop_snapshot, 3)).toolset.tools}
     assert "address { street city geo { lat lng } }" in deeper["query.me"].binding["document"]
 
 
@@ -218,7 +231,7 @@ async def test_generated_operations_run_on_the_real_server(
     assert _contains(answer["data"], expected), answer["data"]
 
 
-def test_sdl_and_introspection_of_one_schema_compile_alike(schema: GraphQLSchema) -> None:
+def test_sdl_and_introspection_of_one_schema_compile_alike(schema: LoadedSchema) -> None:
     from_sdl = compile_schema(build_schema(TYPE_DEFS)).toolset
     from_json = compile_schema(schema).toolset
     assert [t.model_dump() for t in from_sdl.tools] == [t.model_dump() for t in from_json.tools]

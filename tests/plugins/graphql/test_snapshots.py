@@ -24,8 +24,8 @@ def introspection() -> dict[str, Any]:
     return dict(introspection_from_schema(build_schema(TYPE_DEFS)))
 
 
-def load(body: bytes, limit: int = LIMIT) -> Any:
-    return load_schema(body, field=FIELD, limit=limit)
+def load(body: bytes, limit: int = LIMIT, depth: int = 2) -> Any:
+    return load_schema(body, field=FIELD, limit=limit, depth=depth)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_each_accepted_shape_gives_the_same_tools(shape: str, reason: str) -> No
         body = TYPE_DEFS.encode()
     loaded = load(body)
     assert loaded.form == ("sdl" if shape == "sdl" else "introspection"), reason
-    names = [t.name for t in compile_schema(loaded.schema).toolset.tools]
+    names = [t.name for t in compile_schema(loaded).toolset.tools]
     assert names[:2] == ["query.hello", "query.pets"], reason
     assert "mutation.setGreeting" in names and "subscription.petAdded" in names, reason
 
@@ -132,8 +132,7 @@ input Filter { label: String not: Filter any: [Filter!] }
 def test_cycles_in_types_and_inputs_stay_finite() -> None:
     data = graphql_sync(build_schema(CYCLES), get_introspection_query()).data
     assert data is not None
-    loaded = load(orjson.dumps({"data": data}))
-    compiled = compile_schema(loaded.schema, depth=5)
+    compiled = compile_schema(load(orjson.dumps({"data": data}), depth=5))
     by_name = {t.name: t for t in compiled.toolset.tools}
     # The self-referencing input is one definition that refers to itself.
     assert compiled.toolset.definitions["Filter"]["properties"]["not"] == {"$ref": "#/$defs/Filter"}
@@ -230,7 +229,7 @@ def test_ten_thousand_types() -> None:
     half = 5_000
     body = orjson.dumps(generated(half))
     started = time.perf_counter()
-    compiled = compile_schema(load(body).schema)
+    compiled = compile_schema(load(body))
     elapsed = time.perf_counter() - started
     assert compiled.types == 2 * half + 1 + 4  # the generated types, Query, ID/Int/String/Boolean
     assert compiled.queries == 100
@@ -248,7 +247,7 @@ def test_sdl_rule_violations_become_warnings() -> None:
     sdl = "type Query { a: Int a: Int b: String }"
     loaded = load(sdl.encode())
     assert loaded.warnings and "can only be defined once" in loaded.warnings[0]
-    assert [t.name for t in compile_schema(loaded.schema).toolset.tools] == ["query.a", "query.b"]
+    assert [t.name for t in compile_schema(loaded).toolset.tools] == ["query.a", "query.b"]
 
 
 def test_sdl_syntax_errors_fail() -> None:

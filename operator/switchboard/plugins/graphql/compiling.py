@@ -16,7 +16,7 @@ from switchboard.plugins.graphql.selecting import (
     operation_document,
     operation_name,
 )
-from switchboard.plugins.graphql.snapshots import no_cyclic_gc
+from switchboard.plugins.graphql.snapshots import LoadedSchema, no_cyclic_gc
 
 KINDS = ("query", "mutation", "subscription")
 NOT_INVOCABLE = "subscriptions stream events over a long-lived transport; a tool call cannot"
@@ -86,13 +86,24 @@ def _root(schema: GraphQLSchema, kind: str) -> GraphQLObjectType | None:
     return root
 
 
-def compile_schema(schema: GraphQLSchema, *, depth: int | None = None) -> Compiled:
-    """Every root field as a tool, in schema order; `__`-prefixed fields are skipped."""
+def compile_schema(source: GraphQLSchema | LoadedSchema, *, depth: int | None = None) -> Compiled:
+    """Every root field as a tool, in schema order; `__`-prefixed fields are skipped. A loaded
+    schema compiles at the depth it was loaded for (or shallower)."""
+    if isinstance(source, GraphQLSchema):
+        schema = source
+        types = sum(1 for name in schema.type_map if not name.startswith("__"))
+    else:
+        schema, types = source.schema, source.types
+        if depth is None:
+            depth = source.depth
+        elif source.depth is not None and depth > source.depth:
+            # A programming error, not bad input: the schema was cut for shallower selections.
+            raise ValueError(f"loaded for selections {source.depth} deep, not {depth}")
     with no_cyclic_gc():
-        return _compile(schema, depth)
+        return _compile(schema, depth, types)
 
 
-def _compile(schema: GraphQLSchema, depth: int | None) -> Compiled:
+def _compile(schema: GraphQLSchema, depth: int | None, types: int) -> Compiled:
     inputs = InputSchemas()
     selector = Selector(depth) if depth else Selector()
     tools: list[ToolDefinition] = []
@@ -106,7 +117,6 @@ def _compile(schema: GraphQLSchema, depth: int | None) -> Compiled:
                 continue
             tools.append(_tool(kind, name, field, inputs, selector))
             counts[kind] += 1
-    types = sum(1 for name in schema.type_map if not name.startswith("__"))
     return Compiled(
         toolset=ToolSet(tools=tools, definitions=inputs.definitions),
         queries=counts["query"],

@@ -22,6 +22,7 @@ from switchboard.errors import (
     URLNotAllowedError,
 )
 from switchboard.plugins.contract import HttpClient, HttpResponse
+from switchboard.plugins.graphql.selecting import DEFAULT_DEPTH
 from switchboard.plugins.graphql.snapshots import (
     LoadedSchema,
     build_from_introspection,
@@ -105,7 +106,12 @@ def _has_schema(document: object) -> bool:
 
 
 def classify(
-    response: HttpResponse, *, endpoint: str, field: str, secrets: Iterable[str] = ()
+    response: HttpResponse,
+    *,
+    endpoint: str,
+    field: str,
+    secrets: Iterable[str] = (),
+    depth: int = DEFAULT_DEPTH,
 ) -> LoadedSchema:
     """The schema in an introspection answer, or the failure it shows: 401/403 rejected
     credentials; GraphQL errors instead of `__schema` disabled introspection; 429, 5xx and broken
@@ -122,7 +128,7 @@ def classify(
         raise FetchError(f"{endpoint} answered {status}", field=field)
     if _has_schema(document):
         introspection, warnings = introspection_result(document, field=field)
-        loaded = build_from_introspection(introspection, field=field)
+        loaded = build_from_introspection(introspection, field=field, depth=depth)
         loaded.warnings.extend(redact(w, secrets) for w in warnings)
         return loaded
     if graphql_errors(document):
@@ -159,9 +165,16 @@ def _scrubbed(exc: SwitchboardError, secrets: Iterable[str], field: str) -> Swit
 
 
 async def introspect(
-    http: HttpClient, request: Request, *, endpoint: str, field: str, max_bytes: int
+    http: HttpClient,
+    request: Request,
+    *,
+    endpoint: str,
+    field: str,
+    max_bytes: int,
+    depth: int = DEFAULT_DEPTH,
 ) -> LoadedSchema:
-    """POST the introspection query and classify the answer (the policy's deadline applies)."""
+    """POST the introspection query and classify the answer (the policy's deadline applies);
+    the schema is built for default selections up to `depth` levels."""
     try:
         response = await http.request(
             "POST", request.url, headers=request.headers, content=BODY, max_bytes=max_bytes
@@ -169,4 +182,4 @@ async def introspect(
     except SwitchboardError as exc:
         # Not chained: the original's text could hold a query-placed credential.
         raise _scrubbed(exc, request.secrets, field) from None
-    return classify(response, endpoint=endpoint, field=field, secrets=request.secrets)
+    return classify(response, endpoint=endpoint, field=field, secrets=request.secrets, depth=depth)

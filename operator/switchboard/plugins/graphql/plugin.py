@@ -95,8 +95,9 @@ class GraphqlPlugin(BasePlugin):
         else:
             where = f"{FIELD}.introspection"
             source = await ctx.documents.read(spec.introspection, field=where)
-            loaded = load_schema(source.body, field=where, limit=ctx.max_spec_bytes)
-            compiled = compile_schema(loaded.schema, depth=spec.selection_depth)
+            depth = spec.selection_depth or DEFAULT_DEPTH
+            loaded = load_schema(source.body, field=where, limit=ctx.max_spec_bytes, depth=depth)
+            compiled = compile_schema(loaded)
             toolset = compiled.toolset
             schema_hash = hashlib.sha256(source.body).hexdigest()
             spec_hash = tools_hash(schema_hash, spec.selection_depth)
@@ -184,7 +185,12 @@ class GraphqlPlugin(BasePlugin):
         )
         try:
             loaded = await introspect(
-                ctx.http, request, endpoint=endpoint, field=field, max_bytes=ctx.max_spec_bytes
+                ctx.http,
+                request,
+                endpoint=endpoint,
+                field=field,
+                max_bytes=ctx.max_spec_bytes,
+                depth=config.get("selectionDepth") or DEFAULT_DEPTH,
             )
         except TemporaryError as exc:
             condition = PluginCondition(
@@ -194,7 +200,7 @@ class GraphqlPlugin(BasePlugin):
                 message=redact(str(exc), request.secrets),
             )
             return ToolSet(incomplete=True, conditions=[condition])
-        return compile_schema(loaded.schema, depth=config.get("selectionDepth")).toolset
+        return compile_schema(loaded).toolset
 
 
 plugin = GraphqlPlugin()

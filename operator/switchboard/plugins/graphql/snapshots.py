@@ -22,10 +22,9 @@ from graphql.validation.validate import validate_sdl
 
 from switchboard.errors import IntrospectionDisabledError, SpecParseError
 from switchboard.plugins.documents import check_size
+from switchboard.plugins.graphql.projecting import MAX_WRAPPERS, project
+from switchboard.plugins.graphql.selecting import DEFAULT_DEPTH
 
-MAX_WRAPPERS = 16
-"""List and non-null wrappers around one type: real schemas use up to five (`[[Int!]!]!`) and the
-standard introspection query reads eight; deeper nesting only serves to exhaust the stack."""
 UPSTREAM_TEXT = 300
 """Characters of an upstream error message kept in ours: enough to read, too few to flood status."""
 
@@ -35,8 +34,14 @@ class LoadedSchema:
     """A built schema and what was noticed while reading it."""
 
     schema: GraphQLSchema
+    """From SDL, the whole schema; from introspection, only what tools read for default
+    selections up to `depth` levels (see `projecting`)."""
     form: str
     """`introspection` or `sdl`."""
+    types: int
+    """Named types the whole schema declares, introspection's own `__` types not counted."""
+    depth: int | None = None
+    """The deepest default selection `schema` still answers for; None: any (the whole schema)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -103,14 +108,18 @@ def introspection_result(document: object, *, field: str) -> tuple[dict[str, Any
 
 
 def build_from_introspection(
-    introspection: dict[str, Any], *, field: str, form: str = "introspection"
+    introspection: dict[str, Any], *, field: str, depth: int = DEFAULT_DEPTH
 ) -> LoadedSchema:
-    """Build a schema with graphql-core. `assume_valid`: a real-world schema that breaks a
-    type-system rule (GitHub's breaks nine) still describes callable operations."""
+    """Build, with graphql-core, the part of the schema that tools with default selections up to
+    `depth` levels read. `assume_valid`: a real-world schema that breaks a type-system rule
+    (GitHub's breaks nine) still describes callable operations."""
     try:
         with no_cyclic_gc():
-            schema = build_client_schema(introspection, assume_valid=True)  # type: ignore[arg-type]
-            _check_wrappers(schema, field)
+            projection = project(introspection, depth=depth, field=field)
+            schema = build_client_schema(
+                projection.introspection,  # type: ignore[arg-type]
+                assume_valid=True,
+            )
     except RecursionError:
         raise SpecParseError(
             "type references nest too deeply to be a real schema", field=field
@@ -119,7 +128,7 @@ def build_from_introspection(
         raise SpecParseError(
             f"not a valid introspection result: {first_line(exc)}", field=field
         ) from exc
-    return LoadedSchema(schema=schema, form=form)
+    return LoadedSchema(schema=schema, form="introspection", types=projection.types, depth=depth)
 
 
 def _too_deep(type_: object) -> bool:
@@ -163,7 +172,8 @@ def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
         raise SpecParseError("the SDL nests too deeply to be a real schema", field=field) from None
     except (GraphQLError, TypeError, ValueError) as exc:
         raise SpecParseError(f"not valid GraphQL SDL: {first_line(exc)}", field=field) from exc
-    loaded = LoadedSchema(schema=schema, form="sdl")
+    types = sum(1 for name in schema.type_map if not name.startswith("__"))
+    loaded = LoadedSchema(schema=schema, form="sdl", types=types)
     if problems:
         loaded.warnings.append(
             f"the SDL breaks {len(problems)} schema rule(s); "
@@ -172,8 +182,9 @@ def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
     return loaded
 
 
-def load_schema(body: bytes, *, field: str, limit: int) -> LoadedSchema:
-    """A schema from a snapshot: JSON when the text starts with `{`, else SDL."""
+def load_schema(body: bytes, *, field: str, limit: int, depth: int = DEFAULT_DEPTH) -> LoadedSchema:
+    """A schema from a snapshot: JSON when the text starts with `{`, else SDL. `depth`: the
+    deepest default selection the tools will be compiled with."""
     check_size(body, limit, field=field)
     stripped = body.lstrip()
     if not stripped:
@@ -185,6 +196,6 @@ def load_schema(body: bytes, *, field: str, limit: int) -> LoadedSchema:
     except orjson.JSONDecodeError as exc:
         raise SpecParseError(f"not valid JSON: {first_line(exc)}", field=field) from exc
     introspection, warnings = introspection_result(document, field=field)
-    loaded = build_from_introspection(introspection, field=field)
+    loaded = build_from_introspection(introspection, field=field, depth=depth)
     loaded.warnings.extend(warnings)
     return loaded
