@@ -1,6 +1,8 @@
 """Cutting an introspection result down to what tools read gives exactly the tools of the whole
 schema (GitHub's, the shop's, and a schema written to hit each rule of the cut), at every
-selection depth; broken references in the part that is read still fail, naming the place."""
+selection depth; what is read is checked as graphql-core checks what it builds, and each fault
+there fails naming the place. (That the tools themselves are right, graphql-core's validator and
+the live server say in test_compiling and test_registration.)"""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from typing import Any
 
 import orjson
 import pytest
-from graphql import GraphQLSchema, build_client_schema, build_schema, introspection_from_schema
+from graphql import build_schema, introspection_from_schema
 
 from plugins.graphql.servers import TYPE_DEFS
 from switchboard.errors import SpecParseError
 from switchboard.plugins.graphql.compiling import Compiled, compile_schema
-from switchboard.plugins.graphql.projecting import project
-from switchboard.plugins.graphql.snapshots import load_schema
+from switchboard.plugins.graphql.projecting import ROOTS, Projection, project
+from switchboard.plugins.graphql.snapshots import LoadedSchema, load_schema
 
 FIELD = "spec.graphql.introspection"
 DEPTHS = (1, 2, 3, 5)
@@ -64,33 +66,42 @@ def dumped(compiled: Compiled) -> tuple[bytes, bytes, int]:
     return tools, orjson.dumps(compiled.toolset.definitions), compiled.types
 
 
-def assert_same_tools(whole: GraphQLSchema, body: bytes) -> None:
+def uncut(document: dict[str, Any], depth: int) -> LoadedSchema:
+    """The whole schema, every type and field as the document has it, compiled as it is."""
+    schema = document["__schema"]
+    roots = {kind: schema[key]["name"] for kind, key in ROOTS if schema.get(key)}
+    types = {t["name"]: t for t in schema["types"]}
+    declared = sum(1 for name in types if not name.startswith("__"))
+    whole = Projection(types=types, roots=roots, declared=declared, depth=depth)
+    return LoadedSchema(projection=whole, form="introspection")
+
+
+def assert_same_tools(document: dict[str, Any]) -> None:
+    body = orjson.dumps(document)
     for depth in DEPTHS:
         cut = compile_schema(load_schema(body, field=FIELD, limit=10**9, depth=depth))
-        assert dumped(cut) == dumped(compile_schema(whole, depth=depth)), f"depth {depth}"
+        assert dumped(cut) == dumped(compile_schema(uncut(document, depth))), f"depth {depth}"
 
 
 def test_the_cut_gives_the_tools_of_the_whole_schema_on_each_rule() -> None:
-    assert_same_tools(build_schema(RULES), orjson.dumps(introspection(RULES)))
+    assert_same_tools(introspection(RULES))
 
 
 def test_the_cut_gives_the_tools_of_the_whole_shop_schema() -> None:
-    assert_same_tools(build_schema(TYPE_DEFS), orjson.dumps(introspection(TYPE_DEFS)))
+    assert_same_tools(introspection(TYPE_DEFS))
 
 
 def test_the_cut_gives_the_tools_of_the_whole_github_schema(github_json: Path) -> None:
-    body = github_json.read_bytes()
-    document = orjson.loads(body)
-    assert_same_tools(build_client_schema(document, assume_valid=True), body)
-    # And it is the point of it: most of GitHub's schema is never built.
+    document = orjson.loads(github_json.read_bytes())
+    assert_same_tools(document)
+    # And it is the point of it: most of GitHub's schema is never read.
     cut = project(document, depth=2, field=FIELD)
-    kept = len(cut.introspection["__schema"]["types"])
-    assert cut.types > 1500 and kept < cut.types / 2, (kept, cut.types)
+    assert cut.declared > 1500 and len(cut.types) < cut.declared / 2, len(cut.types)
 
 
 def test_what_the_cut_keeps() -> None:
     cut = project(introspection(RULES), depth=1, field=FIELD)
-    types = {t["name"]: t for t in cut.introspection["__schema"]["types"]}
+    types = cut.types
     # Roots keep every field with its arguments, and every input type those reach.
     assert [f["name"] for f in types["Query"]["fields"]] == ["node", "search", "viewer", "kinds"]
     assert {"RenameInput", "Tag", "Filter", "Stamp", "Kind"} <= types.keys()
@@ -98,9 +109,10 @@ def test_what_the_cut_keeps() -> None:
     # not `repos` (a required argument), not the composite `org`; and no argument lists.
     assert [f["name"] for f in types["User"]["fields"]] == ["id", "login", "plan"]
     assert "Repo" not in types
-    # A union keeps its members (their leaves); interfaces are not carried.
-    assert {"User", "Org"} <= types.keys() and types["User"]["interfaces"] == []
-    assert cut.introspection["__schema"]["directives"] == []
+    # A union keeps its members (their leaves).
+    assert {"User", "Org"} <= types.keys() and types["Result"]["kind"] == "UNION"
+    assert cut.roots == {"query": "Query", "mutation": "Mutation"}
+    assert cut.description == "Exercises each rule of the cut."
 
 
 def test_the_count_of_types_is_the_whole_schemas() -> None:
@@ -108,7 +120,7 @@ def test_the_count_of_types_is_the_whole_schemas() -> None:
     declared = [t["name"] for t in data["__schema"]["types"] if not t["name"].startswith("__")]
     loaded = load_schema(orjson.dumps(data), field=FIELD, limit=10**9, depth=1)
     assert loaded.types == len(declared) == compile_schema(loaded).types
-    assert len(loaded.schema.type_map) < len(declared) + 8  # the cut is smaller
+    assert len(loaded.projection.types) < len(declared)  # the cut is smaller
 
 
 def _with(sdl: str, type_name: str, field_name: str, change: Any) -> bytes:
@@ -172,7 +184,7 @@ def test_types_no_root_field_reaches_are_not_read() -> None:
     sdl = RULES + "type Island { id: ID! }"
     body = _with(sdl, "Island", "id", _refer("Nowhere"))
     loaded = load_schema(body, field=FIELD, limit=10**9)
-    assert "Island" not in loaded.schema.type_map
+    assert "Island" not in loaded.projection.types
     assert loaded.types == sum(1 for n in build_schema(sdl).type_map if not n.startswith("__"))
 
 
@@ -181,3 +193,70 @@ def test_a_loaded_schema_does_not_compile_deeper_than_it_was_cut() -> None:
     assert compile_schema(loaded, depth=1).toolset.tools  # shallower is a subset: fine
     with pytest.raises(ValueError, match="2 deep, not 3"):
         compile_schema(loaded, depth=3)
+
+
+def _rename(name: str) -> Any:
+    def change(member: dict[str, Any]) -> None:
+        member["name"] = name
+
+    return change
+
+
+def _wrap(ref: dict[str, Any]) -> Any:
+    def change(member: dict[str, Any]) -> None:
+        member["type"] = ref
+
+    return change
+
+
+NON_NULL_TWICE = {
+    "kind": "NON_NULL",
+    "name": None,
+    "ofType": {"kind": "NON_NULL", "name": None, "ofType": {"kind": "SCALAR", "name": "ID"}},
+}
+EMPTY_LIST = {"kind": "LIST", "name": None, "ofType": None}
+MALFORMED = [
+    # A name is written into operation documents as it is: one that is not a GraphQL name
+    # could carry a second operation into every call of the tool.
+    ("Query", "viewer", _rename("viewer } mutation { x"), "is not a GraphQL name", "injection"),
+    (
+        "User",
+        "login",
+        _rename("log in"),
+        "User.log in: 'log in' is not a GraphQL",
+        "a selected one",
+    ),
+    ("Tag", "key", _rename("1key"), "Tag.1key: '1key' is not a GraphQL name", "an input field"),
+    ("User", "id", _wrap(NON_NULL_TWICE), "User.id has a non-null of a non-null", "!!"),
+    ("Org", "name", _wrap(EMPTY_LIST), "Org.name has a LIST wrapper around nothing", "[]"),
+]
+
+
+@pytest.mark.parametrize(
+    ("type_name", "field_name", "change", "needle", "reason"),
+    MALFORMED,
+    ids=[m[-1] for m in MALFORMED],
+)
+def test_malformed_parts_that_tools_read_fail_naming_the_place(
+    type_name: str, field_name: str, change: Any, needle: str, reason: str
+) -> None:
+    body = _with(RULES, type_name, field_name, change)
+    with pytest.raises(SpecParseError, match=re.escape(needle)) as caught:
+        load_schema(body, field=FIELD, limit=10**9, depth=3)
+    assert caught.value.field == FIELD, reason
+
+
+def test_a_root_type_must_be_an_object_type() -> None:
+    data = introspection(RULES)
+    data["__schema"]["mutationType"] = {"name": "RenameInput"}
+    with pytest.raises(SpecParseError, match="root type RenameInput is a INPUT_OBJECT"):
+        load_schema(orjson.dumps(data), field=FIELD, limit=10**9)
+
+
+def test_sdl_is_cut_for_the_depth_asked_too() -> None:
+    shallow = compile_schema(load_schema(RULES.encode(), field=FIELD, limit=10**9, depth=1))
+    deep = compile_schema(load_schema(RULES.encode(), field=FIELD, limit=10**9, depth=3))
+    viewer = {t.name: t.binding["document"] for t in shallow.toolset.tools}["query.viewer"]
+    assert viewer == "query Viewer { viewer { id login plan } }"
+    viewer = {t.name: t.binding["document"] for t in deep.toolset.tools}["query.viewer"]
+    assert viewer == "query Viewer { viewer { id login plan org { id name } } }"

@@ -7,16 +7,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLSchema
 
 from switchboard.models.records import ToolDefinition, ToolSet
+from switchboard.plugins.graphql.describing import describe_schema
+from switchboard.plugins.graphql.projecting import Projection, project
 from switchboard.plugins.graphql.schemas import InputSchemas
 from switchboard.plugins.graphql.selecting import (
+    DEFAULT_DEPTH,
+    Field,
     Selector,
     operation_document,
     operation_name,
 )
 from switchboard.plugins.graphql.snapshots import LoadedSchema, no_cyclic_gc
+from switchboard.plugins.graphql.typerefs import by_name, written
 
 KINDS = ("query", "mutation", "subscription")
 NOT_INVOCABLE = "subscriptions stream events over a long-lived transport; a tool call cannot"
@@ -42,77 +47,74 @@ class Compiled:
         }
 
 
-def tool_description(kind: str, name: str, field: GraphQLField) -> str:
+def tool_description(kind: str, name: str, field: Field) -> str:
     """The field's own description, else `GraphQL <kind>: <field> -> <Type>` (as the reference)."""
-    text = (field.description or "").strip() or f"GraphQL {kind}: {name} -> {field.type}"
-    if field.deprecation_reason is not None:
-        reason = field.deprecation_reason.strip() or "no reason given"
-        text = f"{text}\n\nDeprecated: {reason}"
+    text = (field.get("description") or "").strip()
+    text = text or f"GraphQL {kind}: {name} -> {written(field['type'])}"
+    reason = field.get("deprecationReason")
+    if reason is not None:
+        text = f"{text}\n\nDeprecated: {reason.strip() or 'no reason given'}"
     return text
 
 
-def tool_annotations(kind: str, name: str, field: GraphQLField) -> dict[str, Any]:
+def tool_annotations(kind: str, name: str, field: Field) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if kind == "mutation":
         out = {"requiresApproval": True, "approvalDescription": f"mutation {name}"}
     elif kind == "subscription":
         out = {"invocable": False, "notInvocableReason": NOT_INVOCABLE}
-    if field.deprecation_reason is not None:
+    if field.get("deprecationReason") is not None:
         out["deprecated"] = True
     return out
 
 
 def _tool(
-    kind: str, name: str, field: GraphQLField, inputs: InputSchemas, selector: Selector
+    kind: str, name: str, field: Field, inputs: InputSchemas, selector: Selector
 ) -> ToolDefinition:
+    args = by_name(field.get("args"))
     selection = selector.selection_set(field)
     return ToolDefinition(
         name=f"{kind}.{name}",
         description=tool_description(kind, name, field),
-        input_schema=inputs.for_arguments(field.args),
+        input_schema=inputs.for_arguments(args),
         annotations=tool_annotations(kind, name, field),
         binding={
             "operationType": kind,
             "field": name,
             "operationName": operation_name(name),
-            "document": operation_document(kind, name, field, selection),
-            "variables": list(field.args),
+            "document": operation_document(kind, name, args, selection),
+            "variables": list(args),
         },
     )
 
 
-def _root(schema: GraphQLSchema, kind: str) -> GraphQLObjectType | None:
-    root: GraphQLObjectType | None = getattr(schema, f"{kind}_type")
-    return root
-
-
 def compile_schema(source: GraphQLSchema | LoadedSchema, *, depth: int | None = None) -> Compiled:
     """Every root field as a tool, in schema order; `__`-prefixed fields are skipped. A loaded
-    schema compiles at the depth it was loaded for (or shallower)."""
-    if isinstance(source, GraphQLSchema):
-        schema = source
-        types = sum(1 for name in schema.type_map if not name.startswith("__"))
-    else:
-        schema, types = source.schema, source.types
-        if depth is None:
-            depth = source.depth
-        elif source.depth is not None and depth > source.depth:
-            # A programming error, not bad input: the schema was cut for shallower selections.
-            raise ValueError(f"loaded for selections {source.depth} deep, not {depth}")
+    schema compiles at the depth it was loaded for, or shallower; a graphql-core schema at any."""
     with no_cyclic_gc():
-        return _compile(schema, depth, types)
+        if isinstance(source, GraphQLSchema):
+            projection = project(
+                describe_schema(source), depth=depth or DEFAULT_DEPTH, field="schema"
+            )
+        else:
+            projection = source.projection
+            if depth is not None and depth > projection.depth:
+                # A programming error, not bad input: the schema was cut for shallower selections.
+                raise ValueError(f"loaded for selections {projection.depth} deep, not {depth}")
+        return _compile(projection, depth or projection.depth)
 
 
-def _compile(schema: GraphQLSchema, depth: int | None, types: int) -> Compiled:
-    inputs = InputSchemas()
-    selector = Selector(depth) if depth else Selector()
+def _compile(projection: Projection, depth: int) -> Compiled:
+    types = projection.types
+    inputs = InputSchemas(types)
+    selector = Selector(types, depth)
     tools: list[ToolDefinition] = []
     counts = dict.fromkeys(KINDS, 0)
     for kind in KINDS:
-        root = _root(schema, kind)
+        root = projection.roots.get(kind)
         if root is None:
             continue
-        for name, field in root.fields.items():
+        for name, field in by_name(types[root]["fields"]).items():
             if name.startswith("__"):
                 continue
             tools.append(_tool(kind, name, field, inputs, selector))
@@ -122,5 +124,5 @@ def _compile(schema: GraphQLSchema, depth: int | None, types: int) -> Compiled:
         queries=counts["query"],
         mutations=counts["mutation"],
         subscriptions=counts["subscription"],
-        types=types,
+        types=projection.declared,
     )

@@ -106,7 +106,7 @@ class GraphqlPlugin(BasePlugin):
                 config["sourceUrl"] = source.url
             details.update(compiled.details, schemaHash=schema_hash, schemaForm=loaded.form)
             warnings.extend(loaded.warnings)
-            description = loaded.schema.description
+            description = loaded.description
         record = IntegrationRecord(
             tenant=request.tenant,
             slug=request.slug,

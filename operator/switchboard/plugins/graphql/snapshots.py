@@ -1,48 +1,49 @@
 """Reading a GraphQL schema from bytes (a saved snapshot or a live answer): an introspection
-result (`{data: {__schema}}` or `{__schema}`) or SDL text, built by graphql-core."""
+result (`{data: {__schema}}` or `{__schema}`), or SDL text that graphql-core parses, checks and
+builds. Either way the result is the projection of the schema that tools read (`projecting`)."""
 
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import (
-    GraphQLError,
-    GraphQLSchema,
-    GraphQLWrappingType,
-    build_ast_schema,
-    build_client_schema,
-    parse,
-)
+from graphql import GraphQLError, build_ast_schema, parse
 from graphql.validation.validate import validate_sdl
 
 from switchboard.errors import IntrospectionDisabledError, SpecParseError
 from switchboard.plugins.documents import check_size
-from switchboard.plugins.graphql.projecting import MAX_WRAPPERS, project
+from switchboard.plugins.graphql.describing import describe_schema
+from switchboard.plugins.graphql.projecting import Projection, project
 from switchboard.plugins.graphql.selecting import DEFAULT_DEPTH
 
+FIRST_VISIBLE = re.compile(rb"[^ \t\r\n\f\v]")
+"""Where a document's text starts (a search, not `lstrip`, which would copy megabytes)."""
 UPSTREAM_TEXT = 300
 """Characters of an upstream error message kept in ours: enough to read, too few to flood status."""
 
 
 @dataclass
 class LoadedSchema:
-    """A built schema and what was noticed while reading it."""
+    """What tools read of a schema, and what was noticed while reading it."""
 
-    schema: GraphQLSchema
-    """From SDL, the whole schema; from introspection, only what tools read for default
-    selections up to `depth` levels (see `projecting`)."""
+    projection: Projection
     form: str
     """`introspection` or `sdl`."""
-    types: int
-    """Named types the whole schema declares, introspection's own `__` types not counted."""
-    depth: int | None = None
-    """The deepest default selection `schema` still answers for; None: any (the whole schema)."""
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def types(self) -> int:
+        """Named types the whole schema declares."""
+        return self.projection.declared
+
+    @property
+    def description(self) -> str | None:
+        return self.projection.description
 
 
 @contextmanager
@@ -110,52 +111,21 @@ def introspection_result(document: object, *, field: str) -> tuple[dict[str, Any
 def build_from_introspection(
     introspection: dict[str, Any], *, field: str, depth: int = DEFAULT_DEPTH
 ) -> LoadedSchema:
-    """Build, with graphql-core, the part of the schema that tools with default selections up to
-    `depth` levels read. `assume_valid`: a real-world schema that breaks a type-system rule
-    (GitHub's breaks nine) still describes callable operations."""
+    """Read the part of an introspection result that tools with default selections up to
+    `depth` levels read, checking it as graphql-core checks what it builds. A real-world schema
+    that breaks a type-system rule elsewhere (GitHub's breaks nine) still describes callable
+    operations."""
     try:
         with no_cyclic_gc():
             projection = project(introspection, depth=depth, field=field)
-            schema = build_client_schema(
-                projection.introspection,  # type: ignore[arg-type]
-                assume_valid=True,
-            )
     except RecursionError:
         raise SpecParseError(
             "type references nest too deeply to be a real schema", field=field
         ) from None
-    except (GraphQLError, TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise SpecParseError(
-            f"not a valid introspection result: {first_line(exc)}", field=field
-        ) from exc
-    return LoadedSchema(schema=schema, form="introspection", types=projection.types, depth=depth)
+    return LoadedSchema(projection=projection, form="introspection")
 
 
-def _too_deep(type_: object) -> bool:
-    count = 0
-    while isinstance(type_, GraphQLWrappingType):
-        type_, count = type_.of_type, count + 1
-    return count > MAX_WRAPPERS
-
-
-def _check_wrappers(schema: GraphQLSchema, field: str) -> None:
-    """Refuse absurd list and non-null nesting before anything recurses through it. (Dangling
-    type references already failed: building the schema resolves every field.)"""
-    for named in schema.type_map.values():
-        for name, member in (getattr(named, "fields", None) or {}).items():
-            deep = _too_deep(member.type)
-            args = getattr(member, "args", None)
-            if args and not deep:
-                deep = any(_too_deep(arg.type) for arg in args.values())
-            if deep:
-                raise SpecParseError(
-                    f"{named.name}.{name} has a type wrapped in more than {MAX_WRAPPERS} lists "
-                    "and non-nulls; this is not a real schema",
-                    field=field,
-                )
-
-
-def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
+def build_from_sdl(body: bytes, *, field: str, depth: int = DEFAULT_DEPTH) -> LoadedSchema:
     """Build a schema from SDL text. Rule violations (a field defined twice, as in the SDL that
     `@octokit/graphql-schema` publishes) become warnings; syntax errors and unknown types fail."""
     try:
@@ -167,13 +137,13 @@ def build_from_sdl(body: bytes, *, field: str) -> LoadedSchema:
             document = parse(text, no_location=True)
             problems = validate_sdl(document)
             schema = build_ast_schema(document, assume_valid=True, assume_valid_sdl=True)
-            _check_wrappers(schema, field)
+            described = describe_schema(schema)
+            projection = project(described, depth=depth, field=field)
     except RecursionError:
         raise SpecParseError("the SDL nests too deeply to be a real schema", field=field) from None
     except (GraphQLError, TypeError, ValueError) as exc:
         raise SpecParseError(f"not valid GraphQL SDL: {first_line(exc)}", field=field) from exc
-    types = sum(1 for name in schema.type_map if not name.startswith("__"))
-    loaded = LoadedSchema(schema=schema, form="sdl", types=types)
+    loaded = LoadedSchema(projection=projection, form="sdl")
     if problems:
         loaded.warnings.append(
             f"the SDL breaks {len(problems)} schema rule(s); "
@@ -186,11 +156,18 @@ def load_schema(body: bytes, *, field: str, limit: int, depth: int = DEFAULT_DEP
     """A schema from a snapshot: JSON when the text starts with `{`, else SDL. `depth`: the
     deepest default selection the tools will be compiled with."""
     check_size(body, limit, field=field)
-    stripped = body.lstrip()
-    if not stripped:
+    start = FIRST_VISIBLE.search(body)
+    if start is None:
         raise SpecParseError("the schema document is empty", field=field)
-    if stripped[:1] != b"{":
-        return build_from_sdl(body, field=field)
+    if body[start.start()] != ord("{"):
+        return build_from_sdl(body, field=field, depth=depth)
+    with no_cyclic_gc():
+        # What tools do not read of the parsed document dies when _from_json returns, inside
+        # the pause, so the collector never walks its hundreds of thousands of containers.
+        return _from_json(body, field=field, depth=depth)
+
+
+def _from_json(body: bytes, *, field: str, depth: int) -> LoadedSchema:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
