@@ -35,6 +35,7 @@ lint: deps
 	$(PY) ruff format --check operator tests benchmarks scripts
 	$(PY) mypy
 	$(PY) lint-imports
+	@unformatted="$$(gofmt -l tests)"; if [ -n "$$unformatted" ]; then echo "gofmt: $$unformatted"; exit 1; fi
 
 fmt: deps
 	$(PY) ruff format operator tests benchmarks scripts

@@ -23,6 +23,7 @@ from cluster.operating import (
     is_ready,
     wait_until,
 )
+from harness.gitops import argocd_health, kstatus
 from harness.kube import KubeCluster
 from switchboard.storage.database import open_database
 from switchboard.storage.repository import SqlCatalogStore
@@ -96,6 +97,10 @@ def test_examples_converge_like_file_mode(
         status, files = connections[name]["status"], expected[("Connection", name)]
         assert status["address"] == files["address"], name
         assert status["tools"]["count"] == files["tools"]["count"], name
+    # Argo CD's health check (deploy/argocd/health.lua) and kstatus (Flux) read them as done.
+    live = [*found.values(), *connections.values()]
+    assert {v["status"] for v in argocd_health(live)} == {"Healthy"}
+    assert {v["status"] for v in kstatus(live)} == {"Current"}
     petstore = found["petstore"]["status"]
     assert [m["template"] for m in petstore["authMethods"]][-1] == "partner_key"
     assert condition(found["petstore"], "Mirrored") is not None

@@ -95,4 +95,24 @@ def transition(
             )
         elif changed and update.type in warn_when_true and update.status == "True":
             events.append(("Warning", update.reason, update.message))
-    return conditions, events
+    return with_reconciling(conditions, now=now), events
+
+
+def with_reconciling(conditions: list[Condition], *, now: datetime) -> list[Condition]:
+    """`conditions` with kstatus's `Reconciling` derived from `Ready` and `Stalled`: True while
+    the controller keeps retrying (not Ready, not Stalled), else False. kstatus readers (Flux,
+    kpt, cli-utils) read a resource without it as current even while it retries. Set after all
+    of one reconcile's updates, so its `lastTransitionTime` moves only when it really changes."""
+    ready = find(conditions, "Ready")
+    if ready is None:
+        return conditions
+    stalled = is_true(conditions, "Stalled")
+    retrying = ready.status != "True" and not stalled
+    derived = Condition(
+        type="Reconciling",
+        status="True" if retrying else "False",
+        reason=ready.reason if retrying else ("Stalled" if stalled else "Reconciled"),
+        message=ready.message if retrying else "",
+        observed_generation=ready.observed_generation,
+    )
+    return set_condition(conditions, derived, now=now)

@@ -23,7 +23,7 @@ from switchboard.catalog.ports import (
     WriteBatch,
 )
 from switchboard.errors import InvalidSpecError, SwitchboardError
-from switchboard.models.conditions import Condition, set_condition
+from switchboard.models.conditions import Condition, set_condition, with_reconciling
 from switchboard.models.connection import Connection, ConnectionKey, ConnectionStatus
 from switchboard.plugins.contract import PluginContext
 from switchboard.plugins.registry import PluginRegistry
@@ -101,6 +101,7 @@ def _invalid_status(data: dict[str, Any], error: SwitchboardError, now: datetime
             ),
             now=now,
         )
+    conditions = with_reconciling(conditions, now=now)
     return previous.model_copy(update={"conditions": conditions}).dump()
 
 

@@ -571,7 +571,7 @@ class FileReconciler:
 
 def _failure_status(item: _Declared, error: SwitchboardError, now: datetime) -> dict[str, Any]:
     """Status for a document that did not validate: conditions only, previous status kept."""
-    from switchboard.models.conditions import Condition, set_condition
+    from switchboard.models.conditions import Condition, set_condition, with_reconciling
     from switchboard.models.integration import IntegrationStatus
 
     previous_raw = item.data.get("status")
@@ -593,6 +593,7 @@ def _failure_status(item: _Declared, error: SwitchboardError, now: datetime) -> 
         Condition(type="Stalled", status="True", reason=error.reason, message=str(error)),
         now=now,
     )
+    conditions = with_reconciling(conditions, now=now)
     return previous.model_copy(update={"conditions": conditions}).dump()
 
 
