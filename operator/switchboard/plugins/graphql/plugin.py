@@ -34,8 +34,9 @@ from switchboard.plugins.graphql.specs import auth_templates, check_spec, displa
 from switchboard.plugins.templates import describe, dump_templates, parse_templates, render
 
 FIELD = "spec.graphql"
-COMPILER_REVISION = "1"
-"""Bumped when the same schema compiles to different tools, so stored tools are rewritten."""
+COMPILER_REVISION = "2"
+"""Bumped when the same schema compiles to different tools, so stored tools are rewritten (2: SDL
+snapshots honour selectionDepth)."""
 
 
 def tools_hash(schema_hash: str, depth: int | None) -> str:
