@@ -29,6 +29,7 @@ from switchboard.plugins.graphql.snapshots import (
     first_line,
     graphql_errors,
     introspection_result,
+    no_cyclic_gc,
 )
 from switchboard.plugins.templates import RenderedAuth
 
@@ -182,4 +183,7 @@ async def introspect(
     except SwitchboardError as exc:
         # Not chained: the original's text could hold a query-placed credential.
         raise _scrubbed(exc, request.secrets, field) from None
-    return classify(response, endpoint=endpoint, field=field, secrets=request.secrets, depth=depth)
+    with no_cyclic_gc():  # the parsed answer dies inside the pause (see snapshots.load_schema)
+        return classify(
+            response, endpoint=endpoint, field=field, secrets=request.secrets, depth=depth
+        )
