@@ -21,7 +21,7 @@ from switchboard.plugins.graphql.selecting import (
     operation_name,
 )
 from switchboard.plugins.graphql.snapshots import LoadedSchema, no_cyclic_gc
-from switchboard.plugins.graphql.typerefs import by_name, written
+from switchboard.plugins.graphql.typerefs import by_name, deprecated, written
 
 KINDS = ("query", "mutation", "subscription")
 NOT_INVOCABLE = "subscriptions stream events over a long-lived transport; a tool call cannot"
@@ -63,7 +63,7 @@ def tool_annotations(kind: str, name: str, field: Field) -> dict[str, Any]:
         out = {"requiresApproval": True, "approvalDescription": f"mutation {name}"}
     elif kind == "subscription":
         out = {"invocable": False, "notInvocableReason": NOT_INVOCABLE}
-    if field.get("deprecationReason") is not None:
+    if deprecated(field):
         out["deprecated"] = True
     return out
 

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.errors import SpecParseError
-from switchboard.plugins.graphql.typerefs import LEAVES, NAME, WRAPPERS, Ref, TypeDef, required
+from switchboard.plugins.graphql.typerefs import (
+    LEAVES,
+    NAME,
+    WRAPPERS,
+    Ref,
+    TypeDef,
+    selectable,
+)
 
 MAX_WRAPPERS = 16
 """List and non-null wrappers around one type: real schemas use up to five (`[[Int!]!]!`) and the
@@ -162,11 +169,9 @@ class _Walk:
             return
         kept = []
         for member in self.fields(name, named):
-            if member.get("deprecationReason") is not None:
+            if not selectable(member):
                 continue  # never selected by default
             args = member.get("args") or ()
-            if any(required(arg) for arg in args):
-                continue
             where = f"{name}.{member['name']}"
             returned, returned_type = self.returned(member["type"], where)
             if returned_type["kind"] in LEAVES:

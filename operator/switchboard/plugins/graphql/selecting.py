@@ -12,9 +12,9 @@ from switchboard.plugins.graphql.typerefs import (
     LEAVES,
     TypeDef,
     by_name,
-    deprecated,
     named,
     required,
+    selectable,
     written,
 )
 
@@ -38,13 +38,6 @@ class _Budget:
             return False
         self.left -= 1
         return True
-
-
-def _selectable(field: Field) -> bool:
-    """Callable without arguments, and not deprecated (it works, but is on its way out)."""
-    if deprecated(field):
-        return False
-    return not any(required(arg) for arg in field.get("args") or ())
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ class Selector:
         if shape is None:
             leaves, nested = [], []
             for name, field in by_name(composite["fields"]).items():
-                if not _selectable(field):
+                if not selectable(field):
                     continue
                 inner = self.types[named(field["type"])]
                 if inner["kind"] in LEAVES:

@@ -52,3 +52,11 @@ def by_name(members: list[Mapping[str, Any]] | None) -> dict[str, Mapping[str, A
     """Fields, arguments or input fields by name; a repeated name keeps its first place and its
     last definition, as graphql-core's maps do."""
     return {member["name"]: member for member in members or ()}
+
+
+def selectable(field: Mapping[str, Any]) -> bool:
+    """A default selection may take this field: callable without arguments, and not deprecated
+    (it works, but is on its way out). Projecting keeps exactly these; selecting takes them."""
+    if deprecated(field):
+        return False
+    return not any(required(arg) for arg in field.get("args") or ())
